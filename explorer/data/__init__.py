@@ -1,0 +1,23 @@
+"""Datasets: procedural dSprites (with ground-truth factors), the original dSprites file, MNIST sets."""
+from __future__ import annotations
+
+from .base import ImageDataset
+from .dsprites import NpzDSprites, ProceduralDSprites, DatasetFileError
+from .torchvision_sets import DatasetUnavailable, TorchvisionDigits
+
+DATASETS = ("dsprites", "mnist", "fashion-mnist")
+
+
+def load_dataset(name: str, npz_path: str | None = None, root: str = "data", download: bool = False) -> ImageDataset:
+    """The dataset a config names. dSprites comes from ``npz_path`` when given, else is rendered."""
+    if name == "dsprites":
+        return NpzDSprites(npz_path) if npz_path else ProceduralDSprites()
+    if name in ("mnist", "fashion-mnist"):
+        return TorchvisionDigits(name, root=root, download=download)
+    raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
+
+
+__all__ = [
+    "DATASETS", "DatasetFileError", "DatasetUnavailable", "ImageDataset", "NpzDSprites",
+    "ProceduralDSprites", "TorchvisionDigits", "load_dataset",
+]
