@@ -1,0 +1,115 @@
+"""Dataclass configs for a run; saved inside every checkpoint so a file describes itself."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+SCHEDULES = ("constant", "linear", "cyclical", "capacity")
+FREE_BITS_MODES = ("sample", "batch")
+
+
+@dataclass
+class ModelConfig:
+    latent_dim: int = 10
+    #: A name from ``explorer.models.DECODERS`` (factorised: mlp, conv; autoregressive: pixelcnnN).
+    decoder: str = "conv"
+    #: Width of the autoregressive decoders' masked convolutions.
+    ar_channels: int = 32
+
+
+@dataclass
+class ObjectiveConfig:
+    """β-VAE objective: Bernoulli NLL summed over pixels + weight · KL summed over latents."""
+
+    beta: float = 4.0
+    schedule: str = "constant"
+    #: linear warm-up (Bowman et al. 2016): weight rises from warmup_start·β to β over this fraction of the run.
+    warmup_fraction: float = 0.3
+    warmup_start: float = 0.0
+    #: cyclical (Fu et al. 2019): `cycles` cycles, each ramping over its first `ramp_fraction`.
+    cycles: int = 4
+    ramp_fraction: float = 0.5
+    #: controlled capacity (Burgess et al. 2018): gamma·|KL − C|, C rising 0 → capacity_max nats
+    #: over capacity_fraction of the run.
+    capacity_max: float = 25.0
+    capacity_fraction: float = 1.0
+    gamma: float = 100.0
+    #: free bits λ in nats per latent dimension (0 = off); "sample" clamps every (sample, dim)
+    #: cell (the seed's variant), "batch" clamps each dim's batch-mean KL (Kingma et al. 2016).
+    free_bits: float = 0.0
+    free_bits_mode: str = "sample"
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = "dsprites"
+    npz_path: str | None = None
+    data_root: str = "data"
+    download: bool = False
+    batch_size: int = 64
+    lr: float = 1e-3
+    #: Budget: a number of steps (deterministic) or of wall-clock seconds; steps wins if both are set.
+    steps: int | None = None
+    seconds: float | None = 120.0
+    seed: int = 0
+    #: Record a history point every this many steps (and at the end).
+    log_every: int = 50
+    #: Size of the fixed evaluation sample behind the history's active units, MI and MIG.
+    eval_samples: int = 2000
+    #: Gradient-norm clipping (0 = off).
+    grad_clip: float = 0.0
+
+
+@dataclass
+class RunConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunConfig":
+        """Rebuild from a saved dict, ignoring unknown keys (newer files) and keeping defaults for missing ones."""
+        def build(dc, values):
+            names = {f.name for f in fields(dc)}
+            return dc(**{k: v for k, v in (values or {}).items() if k in names})
+
+        return cls(
+            model=build(ModelConfig, d.get("model")),
+            objective=build(ObjectiveConfig, d.get("objective")),
+            train=build(TrainConfig, d.get("train")),
+        )
+
+    def validate(self) -> None:
+        """Raise ValueError with a one-line reason for settings that cannot train."""
+        from .models import DECODERS
+
+        m, o, t = self.model, self.objective, self.train
+        checks = [
+            (m.decoder in DECODERS, f"unknown decoder {m.decoder!r}; choose from {', '.join(DECODERS)}"),
+            (1 <= m.latent_dim <= 128, "latent_dim must be between 1 and 128"),
+            (1 <= m.ar_channels <= 256, "ar_channels must be between 1 and 256"),
+            (o.schedule in SCHEDULES, f"unknown schedule {o.schedule!r}; choose from {', '.join(SCHEDULES)}"),
+            (o.free_bits_mode in FREE_BITS_MODES, f"free_bits_mode must be one of {', '.join(FREE_BITS_MODES)}"),
+            (_finite(o.beta) and o.beta >= 0, "beta must be a finite number ≥ 0"),
+            (_finite(o.free_bits) and o.free_bits >= 0, "free_bits must be a finite number ≥ 0"),
+            (0 < o.warmup_fraction <= 1 and 0 <= o.warmup_start <= 1, "warm-up fraction must be in (0, 1], start in [0, 1]"),
+            (o.cycles >= 1 and 0 < o.ramp_fraction <= 1, "cycles must be ≥ 1 and ramp_fraction in (0, 1]"),
+            (_finite(o.capacity_max) and o.capacity_max >= 0 and 0 < o.capacity_fraction <= 1, "capacity_max must be ≥ 0 and capacity_fraction in (0, 1]"),
+            (_finite(o.gamma) and o.gamma >= 0, "gamma must be a finite number ≥ 0"),
+            (1 <= t.batch_size <= 4096, "batch_size must be between 1 and 4096"),
+            (_finite(t.lr) and t.lr > 0, "lr must be a positive finite number"),
+            (t.steps is not None or t.seconds is not None, "give a budget: steps or seconds"),
+            (t.steps is None or t.steps >= 1, "steps must be ≥ 1"),
+            (t.seconds is None or (_finite(t.seconds) and t.seconds > 0), "seconds must be a positive number"),
+            (t.log_every >= 1, "log_every must be ≥ 1"),
+            (t.eval_samples >= 2, "eval_samples must be ≥ 2"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and x == x and abs(x) != float("inf")

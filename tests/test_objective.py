@@ -1,0 +1,80 @@
+"""The loss's reductions, the KL schedules and the free-bits variants."""
+import math
+
+import pytest
+import torch
+
+from explorer.config import ObjectiveConfig
+from explorer.objective import bernoulli_nll, free_bits_kl, gaussian_kl, vae_loss
+from explorer.schedules import capacity, kl_factor
+
+
+def test_kl_is_zero_at_the_prior_and_matches_closed_form():
+    assert gaussian_kl(torch.zeros(3, 4), torch.zeros(3, 4)).abs().max() == 0
+    mu, logvar = torch.tensor([[1.0]]), torch.tensor([[math.log(0.25)]])
+    expected = 0.5 * (1.0 + 0.25 - math.log(0.25) - 1.0)
+    assert gaussian_kl(mu, logvar).item() == pytest.approx(expected)
+
+
+def test_reconstruction_is_summed_over_pixels_not_averaged():
+    x = torch.ones(2, 1, 64, 64)
+    logits = torch.zeros(2, 1, 64, 64)  # p = 1/2 everywhere: ln 2 nats per pixel
+    assert bernoulli_nll(logits, x).tolist() == pytest.approx([4096 * math.log(2)] * 2)
+
+
+def test_loss_is_recon_plus_beta_times_kl():
+    torch.manual_seed(0)
+    x = (torch.rand(8, 1, 64, 64) > 0.5).float()
+    logits, mu, logvar = torch.randn(8, 1, 64, 64), torch.randn(8, 5), torch.randn(8, 5)
+    parts = vae_loss(logits, x, mu, logvar, ObjectiveConfig(beta=4.0), progress=0.5)
+    assert parts.loss.item() == pytest.approx(parts.recon.item() + 4.0 * parts.kl.item(), rel=1e-6)
+    assert parts.kl.item() == pytest.approx(gaussian_kl(mu, logvar).sum(1).mean().item(), rel=1e-6)
+    assert parts.kl_per_dim.shape == (5,) and parts.weight == 4.0
+
+
+@pytest.mark.parametrize("schedule, progress, expected", [
+    ("constant", 0.0, 1.0), ("linear", 0.0, 0.0), ("linear", 0.15, 0.5), ("linear", 0.3, 1.0), ("linear", 0.9, 1.0),
+    ("cyclical", 0.0, 0.0), ("cyclical", 0.0625, 0.5), ("cyclical", 0.2, 1.0), ("cyclical", 0.25, 0.0),
+    ("cyclical", 0.999, 1.0), ("cyclical", 1.0, 1.0), ("capacity", 0.3, 1.0),
+])
+def test_schedule_factor(schedule, progress, expected):
+    cfg = ObjectiveConfig(schedule=schedule, warmup_fraction=0.3, cycles=4, ramp_fraction=0.5)
+    assert kl_factor(cfg, progress) == pytest.approx(expected)
+
+
+def test_linear_warmup_can_start_above_zero():
+    assert kl_factor(ObjectiveConfig(schedule="linear", warmup_start=0.1, warmup_fraction=0.5), 0.0) == pytest.approx(0.1)
+
+
+def test_capacity_ramps_to_its_maximum_and_penalises_the_gap():
+    cfg = ObjectiveConfig(schedule="capacity", capacity_max=20.0, capacity_fraction=0.5, gamma=100.0)
+    assert [capacity(cfg, p) for p in (0.0, 0.25, 0.5, 1.0)] == pytest.approx([0.0, 10.0, 20.0, 20.0])
+    x = torch.zeros(4, 1, 64, 64)
+    logits, mu, logvar = torch.zeros(4, 1, 64, 64), torch.ones(4, 3), torch.zeros(4, 3)  # KL = 1.5 nats
+    parts = vae_loss(logits, x, mu, logvar, cfg, progress=0.25)
+    assert parts.capacity == pytest.approx(10.0)
+    assert parts.loss.item() == pytest.approx(parts.recon.item() + 100.0 * abs(1.5 - 10.0), rel=1e-6)
+
+
+def test_free_bits_variants_differ_as_documented():
+    # dim 0: one sample at 0, one at 1 nat (batch mean 0.5); dim 1: both at 0.1 nat
+    kl = torch.tensor([[0.0, 0.1], [1.0, 0.1]])
+    lam = 0.4
+    assert free_bits_kl(kl, 0.0, "sample").item() == pytest.approx(0.6)  # raw
+    # per (sample, dim): mean_x Σ_j max(λ, KL_j(x)) = mean(0.4 + 0.4, 1.0 + 0.4)
+    assert free_bits_kl(kl, lam, "sample").item() == pytest.approx(1.1)
+    # Kingma: Σ_j max(λ, mean_x KL_j) = max(.4, .5) + max(.4, .1)
+    assert free_bits_kl(kl, lam, "batch").item() == pytest.approx(0.9)
+
+
+def test_free_bits_gradients_vanish_below_the_floor_only():
+    kl = torch.tensor([[0.1, 2.0]], requires_grad=True)
+    free_bits_kl(kl, 0.5, "sample").backward()
+    assert kl.grad.tolist() == [[0.0, 1.0]]
+
+
+def test_raw_kl_is_recorded_not_the_clamped_surrogate():
+    mu, logvar = torch.zeros(4, 6), torch.zeros(4, 6)  # raw KL exactly 0
+    x = torch.zeros(4, 1, 64, 64)
+    parts = vae_loss(torch.zeros(4, 1, 64, 64), x, mu, logvar, ObjectiveConfig(beta=1.0, free_bits=0.5), 0.5)
+    assert parts.kl.item() == 0.0 and parts.kl_penalised.item() == pytest.approx(3.0)
