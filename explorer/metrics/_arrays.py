@@ -1,0 +1,55 @@
+"""Input checks shared by the metrics, so every metric fails the same way on bad shapes."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_numpy(x) -> np.ndarray:
+    """numpy view of an array-like; torch tensors are detached and moved to the CPU (no torch import)."""
+    if hasattr(x, "detach") and hasattr(x, "cpu"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def check_codes(codes) -> np.ndarray:
+    """(N, D) float codes; a 1-D array is read as a single latent."""
+    codes = as_numpy(codes)
+    if codes.ndim == 1:
+        codes = codes[:, None]
+    if codes.ndim != 2 or codes.shape[0] == 0 or codes.shape[1] == 0:
+        raise ValueError(f"codes must be a non-empty (N, D) array, got shape {codes.shape}")
+    if not np.issubdtype(codes.dtype, np.floating):
+        codes = codes.astype(np.float64)
+    if not np.all(np.isfinite(codes)):
+        raise ValueError("codes contain NaN or inf")
+    return codes
+
+
+def check_factors(factors, n: int) -> np.ndarray:
+    """(N, K) integer factor classes matching ``n`` codes; a 1-D array is read as one factor."""
+    factors = as_numpy(factors)
+    if factors.ndim == 1:
+        factors = factors[:, None]
+    if factors.ndim != 2 or factors.shape[1] == 0:
+        raise ValueError(f"factors must be an (N, K) array, got shape {factors.shape}")
+    if factors.shape[0] != n:
+        raise ValueError(f"{factors.shape[0]} factor rows for {n} codes")
+    if not np.issubdtype(factors.dtype, np.integer):
+        as_int = factors.astype(np.int64)
+        if not np.array_equal(as_int, factors):
+            raise ValueError("factors must be integer class labels (discrete factors only)")
+        factors = as_int
+    return factors
+
+
+def train_test_split(n: int, n_train: int | None, test_fraction: float) -> int:
+    """Number of leading rows used for training; the rest is the test set.
+
+    Samples are i.i.d. draws, so a contiguous split is as good as a shuffled one and keeps the
+    result independent of any extra random state.
+    """
+    if n_train is None:
+        n_train = n - int(round(n * test_fraction))
+    if not 1 <= n_train < n:
+        raise ValueError(f"need at least one training and one test row; n={n}, n_train={n_train}")
+    return int(n_train)

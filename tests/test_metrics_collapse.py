@@ -1,0 +1,84 @@
+"""Collapse diagnostics: active units, KL per latent, I_q(x; z) estimate, rate/distortion."""
+import numpy as np
+import pytest
+import torch
+
+from explorer.metrics import active_units, kl_per_dim, mutual_information, rate_distortion
+
+
+def test_active_units_counts_the_constructed_active_latents():
+    rng = np.random.default_rng(0)
+    means = np.concatenate([rng.standard_normal((2000, 3)),              # active
+                            1e-3 * rng.standard_normal((2000, 2)),       # var 1e-6: collapsed
+                            np.full((2000, 1), 0.7)], axis=1)            # constant
+    out = active_units(means)
+    assert out["active_units"] == 3
+    assert out["active"] == [True, True, True, False, False, False]
+    np.testing.assert_allclose(out["variances"], means.var(axis=0, ddof=1))
+    assert active_units(means, threshold=1e-8)["active_units"] == 5
+
+
+def test_kl_per_dim_matches_torch_distributions():
+    rng = np.random.default_rng(1)
+    mu, logvar = rng.standard_normal((50, 4)), rng.standard_normal((50, 4))
+    q = torch.distributions.Normal(torch.tensor(mu), torch.exp(0.5 * torch.tensor(logvar)))
+    p = torch.distributions.Normal(torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64))
+    expected = torch.distributions.kl_divergence(q, p).mean(0).numpy()
+    np.testing.assert_allclose(kl_per_dim(mu, logvar), expected, rtol=1e-10)
+    np.testing.assert_allclose(kl_per_dim(torch.tensor(mu), torch.tensor(logvar)), expected, rtol=1e-10)
+    assert np.all(kl_per_dim(np.zeros((3, 2)), np.zeros((3, 2))) == 0.0)
+
+
+def he_et_al_loop(mu, logvar, z):
+    """Plain (B, B, D) evaluation of the same estimator, as in He et al.'s calc_mi, but with
+    log q(z|x) at the drawn sample."""
+    b, d = mu.shape
+    dev = z[:, None, :] - mu[None, :, :]
+    log_density = -0.5 * (dev ** 2 / np.exp(logvar)[None]).sum(-1) \
+        - 0.5 * (d * np.log(2 * np.pi) + logvar.sum(-1))[None, :]
+    log_qz = np.log(np.exp(log_density).sum(1)) - np.log(b)
+    return float((np.diag(log_density) - log_qz).mean())
+
+
+def test_mi_matches_a_direct_loop():
+    rng = np.random.default_rng(2)
+    mu, logvar = rng.standard_normal((64, 3)), 0.5 * rng.standard_normal((64, 3))
+    out = mutual_information(mu, logvar, seed=9)
+    z = mu + np.exp(0.5 * logvar) * np.random.default_rng(9).standard_normal(mu.shape)
+    assert out["mi"] == pytest.approx(he_et_al_loop(mu, logvar, z), abs=1e-9)
+
+
+def test_mi_is_zero_when_codes_ignore_x():
+    out = mutual_information(np.zeros((500, 4)), np.zeros((500, 4)))
+    assert abs(out["mi"]) < 1e-9
+    assert out["upper_bound"] == pytest.approx(np.log(500))
+
+
+def test_mi_approaches_log_b_for_separated_codes():
+    b = 200
+    mu = 20.0 * np.eye(b)[:, :8] + 20.0 * np.arange(b)[:, None]   # far apart, tiny variance
+    out = mutual_information(mu, np.full_like(mu, -6.0))
+    assert out["mi"] == pytest.approx(np.log(b), abs=1e-3)
+
+
+@pytest.mark.parametrize("scale,logvar_shift", [(0.1, 0.0), (1.0, -2.0), (5.0, -8.0), (50.0, 2.0)])
+def test_mi_never_exceeds_log_b(scale, logvar_shift):
+    rng = np.random.default_rng(int(scale * 10))
+    mu = scale * rng.standard_normal((300, 6))
+    logvar = logvar_shift + rng.standard_normal((300, 6))
+    for seed in range(5):
+        out = mutual_information(mu, logvar, seed=seed)
+        assert out["mi"] <= out["upper_bound"] + 1e-9
+
+
+def test_mi_max_batch_subsamples_and_accepts_tensors():
+    rng = np.random.default_rng(4)
+    mu, logvar = rng.standard_normal((3000, 2)), np.full((3000, 2), -1.0)
+    out = mutual_information(torch.tensor(mu), torch.tensor(logvar), max_batch=256, seed=1)
+    assert out["batch"] == 256 and out["upper_bound"] == pytest.approx(np.log(256))
+    assert 0 < out["mi"] <= out["upper_bound"]
+
+
+def test_rate_distortion_pairs_means():
+    out = rate_distortion([1.0, 3.0], np.array([10.0, 20.0]))
+    assert out == {"rate": 2.0, "distortion": 15.0, "neg_elbo": 17.0, "elbo": -17.0}
