@@ -1,0 +1,117 @@
+"""One self-describing file per run, written atomically and read without running pickled code.
+
+The file is a ``torch.save`` of plain containers and tensors only, so ``torch.load(...,
+weights_only=True)`` can read it: a hostile pickle is refused, never executed.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .config import RunConfig
+from .models import build_model
+from .run import Run
+
+FORMAT = "beta-vae-explorer/checkpoint"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable explorer checkpoint; the message is one line for the user."""
+
+
+def save_run(run: Run, path: str | Path) -> Path:
+    """Write ``run`` to ``path`` atomically: a temporary file in the same folder, fsync, rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": run.config.to_dict(),
+        "state_dict": {k: v.detach().clone() for k, v in run.model.state_dict().items()},
+        "history": _plain(run.history),
+        "metrics": _plain(run.metrics),
+        "status": run.status,
+        "reason": run.reason,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "versions": _plain(versions()),
+    }
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_run(path: str | Path) -> Run:
+    """Read a checkpoint; raise ``CheckpointError`` with a one-line reason for anything unusable."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # UnpicklingError (hostile/foreign pickle), RuntimeError/EOFError (truncated) …
+        raise CheckpointError(f"{path.name} is not a readable checkpoint ({_short(exc)})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path.name} is not a β-VAE explorer checkpoint")
+    if payload.get("version", 0) > VERSION:
+        raise CheckpointError(f"{path.name} was written by a newer version (format {payload.get('version')})")
+    try:
+        config = RunConfig.from_dict(payload["config"])
+        config.validate()
+        model = build_model(config.model)
+        state = payload["state_dict"]
+        if not all(isinstance(v, torch.Tensor) for v in state.values()):
+            raise ValueError("weights are not all tensors")
+        if not all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()):
+            raise ValueError("it contains NaN or infinite weights")
+        model.load_state_dict(state, strict=True)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{path.name} does not match its own configuration: {_short(exc)}") from None
+    model.eval()
+    return Run(config=config, model=model, history=payload.get("history") or {}, metrics=payload.get("metrics") or {},
+               status=payload.get("status", "completed"), reason=payload.get("reason", ""))
+
+
+def versions() -> dict:
+    import sklearn
+    import torchvision
+
+    return {"python": platform.python_version(), "torch": torch.__version__, "torchvision": torchvision.__version__,
+            "numpy": np.__version__, "scikit-learn": sklearn.__version__}
+
+
+def _plain(obj):
+    """Numbers, strings, lists and dicts only (what weights_only loading accepts and JSON can show)."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _plain(obj.tolist())
+    if isinstance(obj, (np.floating, np.integer, np.bool_)):
+        return obj.item()
+    if isinstance(obj, torch.Tensor):
+        return _plain(obj.tolist())
+    if isinstance(obj, str):
+        return str(obj)  # str subclasses such as torch's TorchVersion are not weights-only loadable
+    return obj
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{exc.__class__.__name__}: {first[:160]}" if first else exc.__class__.__name__
+

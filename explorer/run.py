@@ -1,0 +1,28 @@
+"""A training run's result: config, model, history, final metrics and how it ended."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .config import RunConfig
+from .models import VAE
+
+#: History columns recorded at every log point (per-dim KL is a list per row).
+HISTORY_KEYS = (
+    "step", "images", "seconds", "loss", "recon", "kl", "kl_penalised", "kl_weight", "capacity",
+    "kl_per_dim", "eval_kl", "active_units", "mi", "mig",
+)
+
+
+@dataclass
+class Run:
+    config: RunConfig
+    model: VAE
+    history: dict[str, list] = field(default_factory=lambda: {k: [] for k in HISTORY_KEYS})
+    metrics: dict = field(default_factory=dict)
+    #: "running", "completed", "cancelled" or "diverged"
+    status: str = "running"
+    reason: str = ""
+
+    def last(self, key: str, default=None):
+        values = self.history.get(key) or []
+        return values[-1] if values else default

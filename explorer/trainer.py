@@ -1,0 +1,141 @@
+"""One training function for the CLI, the app and the benchmarks.
+
+``train(config, on_progress=None, stop=None) -> Run``: deterministic for a given seed and
+step budget, stoppable between steps, and safe: a non-finite loss or gradient stops the
+run with a reason and restores the last good weights, so nothing corrupt is ever saved.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .config import RunConfig
+from .data import ImageDataset, load_dataset
+from .evaluation import code_diagnostics, draw_eval_sample, encode, evaluate
+from .models import build_model
+from .objective import vae_loss
+from .run import Run
+
+ProgressFn = Callable[[Run, float], None]
+StopFn = Callable[[], bool]
+
+
+def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn | None = None,
+          dataset: ImageDataset | None = None, final_eval: bool = True) -> Run:
+    """Train a β-VAE as ``config`` says; ``on_progress(run, fraction)`` is called at every log point."""
+    config.validate()
+    t = config.train
+    if dataset is None:
+        dataset = load_dataset(t.dataset, t.npz_path, t.data_root, t.download)
+    torch.manual_seed(t.seed)
+    rng = np.random.default_rng(t.seed)
+    model = build_model(config.model)
+    optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
+    run = Run(config=config, model=model)
+    eval_sample = draw_eval_sample(dataset, t.eval_samples, t.seed)
+
+    acc = _Accumulator()
+    good_state = copy.deepcopy(model.state_dict())
+    step, start = 0, time.perf_counter()
+    elapsed = 0.0
+
+    def progress() -> float:
+        if t.steps is not None:
+            return step / t.steps
+        return elapsed / t.seconds
+
+    def log_point() -> None:
+        nonlocal good_state
+        mu, logvar = encode(model, eval_sample.images)
+        diag = code_diagnostics(mu, logvar, eval_sample.factors, seed=t.seed)
+        row = acc.means()
+        row.update(
+            step=step, images=step * t.batch_size, seconds=elapsed,
+            eval_kl=diag["kl"], active_units=diag["active_units"], mi=diag["mi"], mig=diag.get("mig"),
+        )
+        for key, values in run.history.items():
+            values.append(row.get(key))
+        acc.reset()
+        good_state = copy.deepcopy(model.state_dict())
+        model.train()
+        if on_progress is not None:
+            on_progress(run, min(progress(), 1.0))
+
+    log_point()  # the untrained starting point, so every curve begins at step 0
+    model.train()
+    while progress() < 1.0:
+        if stop is not None and stop():
+            run.status, run.reason = "cancelled", f"stopped by the user after {step} steps"
+            break
+        x = torch.from_numpy(dataset.images(dataset.sample_indices(t.batch_size, rng)))
+        logits, mu, logvar = model(x)
+        parts = vae_loss(logits, x, mu, logvar, config.objective, progress())
+        if not torch.isfinite(parts.loss):
+            _diverged(run, model, good_state, step, "the loss became non-finite")
+            break
+        optimizer.zero_grad(set_to_none=True)
+        parts.loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip if t.grad_clip > 0 else math.inf)
+        if not torch.isfinite(grad_norm):
+            _diverged(run, model, good_state, step, "the gradient became non-finite")
+            break
+        optimizer.step()
+        step += 1
+        elapsed = time.perf_counter() - start
+        acc.add(parts)
+        if not all(torch.isfinite(p).all() for p in model.parameters()):
+            _diverged(run, model, good_state, step, "the weights became non-finite (is the learning rate too high?)")
+            break
+        if step % t.log_every == 0 or progress() >= 1.0:
+            log_point()
+
+    if run.status == "running":
+        run.status = "completed"
+    if run.status == "cancelled" and acc.count:  # the steps since the last log point still get their row
+        log_point()
+    if final_eval:
+        run.metrics = evaluate(model, dataset, n=t.eval_samples, seed=t.seed + 1, recon_samples=min(500, t.eval_samples))
+    run.metrics.update(steps=step, seconds=elapsed, images=step * t.batch_size, status=run.status)
+    model.eval()
+    return run
+
+
+def _diverged(run: Run, model, good_state: dict, step: int, why: str) -> None:
+    model.load_state_dict(good_state)
+    run.status = "diverged"
+    run.reason = f"{why} at step {step + 1}; the weights of the last good log point were kept"
+
+
+class _Accumulator:
+    """Running means of the training-batch numbers between two log points."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.count = 0
+        self.sums: dict[str, float] = {}
+        self.kl_dims = None
+        self.last: dict = {}
+
+    def add(self, parts) -> None:
+        self.count += 1
+        for key, value in (("loss", parts.loss.item()), ("recon", parts.recon.item()), ("kl", parts.kl.item()),
+                           ("kl_penalised", parts.kl_penalised.item())):
+            self.sums[key] = self.sums.get(key, 0.0) + value
+        dims = parts.kl_per_dim.numpy().astype(float)
+        self.kl_dims = dims if self.kl_dims is None else self.kl_dims + dims
+        self.last = {"kl_weight": parts.weight, "capacity": parts.capacity}
+
+    def means(self) -> dict:
+        if not self.count:
+            return {}
+        out = {k: v / self.count for k, v in self.sums.items()}
+        out["kl_per_dim"] = [float(v) for v in self.kl_dims / self.count]
+        out.update(self.last)
+        return out

@@ -1,0 +1,95 @@
+"""Checkpoints: self-describing, atomic, and refused cleanly when unusable or hostile."""
+import os
+import pickle
+
+import pytest
+import torch
+
+from explorer.checkpoint import CheckpointError, load_run, save_run
+from explorer.trainer import train
+from helpers import tiny_config
+
+
+@pytest.fixture(scope="module")
+def run():
+    return train(tiny_config(steps=3))
+
+
+def test_round_trip_keeps_config_weights_history_and_metrics(run, tmp_path):
+    path = save_run(run, tmp_path / "r.pt")
+    back = load_run(path)
+    assert back.config == run.config
+    assert back.history == run.history
+    assert back.metrics["kl"] == pytest.approx(run.metrics["kl"])
+    for a, b in zip(run.model.state_dict().values(), back.model.state_dict().values()):
+        assert torch.equal(a, b)
+    x = torch.zeros(1, 1, 64, 64)
+    assert torch.equal(run.model.encode_mean(x), back.model.encode_mean(x))
+
+
+def test_no_temporary_files_are_left_behind(run, tmp_path):
+    save_run(run, tmp_path / "r.pt")
+    save_run(run, tmp_path / "r.pt")  # overwrite
+    assert sorted(os.listdir(tmp_path)) == ["r.pt"]
+
+
+def test_a_failed_write_leaves_the_old_file_intact(run, tmp_path, monkeypatch):
+    path = save_run(run, tmp_path / "r.pt")
+    before = path.read_bytes()
+
+    def broken_save(obj, f):
+        f.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError):
+        save_run(run, path)
+    assert path.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["r.pt"]
+
+
+def _bad_files(tmp_path, run):
+    good = save_run(run, tmp_path / "good.pt").read_bytes()
+    (tmp_path / "random.pt").write_bytes(os.urandom(2048))
+    (tmp_path / "truncated.pt").write_bytes(good[: len(good) // 2])
+    (tmp_path / "empty.pt").write_bytes(b"")
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "foreign.pt")
+    return ["random.pt", "truncated.pt", "empty.pt", "foreign.pt", "missing.pt"]
+
+
+def test_unusable_files_give_one_line_errors(run, tmp_path):
+    for name in _bad_files(tmp_path, run):
+        with pytest.raises(CheckpointError) as err:
+            load_run(tmp_path / name)
+        assert "\n" not in str(err.value) and name in str(err.value)
+
+
+def test_mismatched_and_nan_weights_are_refused(run, tmp_path):
+    payload = torch.load(save_run(run, tmp_path / "good.pt"), weights_only=True)
+    payload["config"]["model"]["latent_dim"] = 7  # weights were trained for 3 latents
+    torch.save(payload, tmp_path / "mismatch.pt")
+    with pytest.raises(CheckpointError, match="does not match"):
+        load_run(tmp_path / "mismatch.pt")
+    payload = torch.load(tmp_path / "good.pt", weights_only=True)
+    next(iter(payload["state_dict"].values())).fill_(float("nan"))
+    torch.save(payload, tmp_path / "nan.pt")
+    with pytest.raises(CheckpointError, match="NaN"):
+        load_run(tmp_path / "nan.pt")
+
+
+class _Payload:
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return (open, (self.target, "w"))  # would create a file if unpickled
+
+
+def test_a_malicious_pickle_is_refused_and_never_runs(tmp_path):
+    target = tmp_path / "pwned"
+    with open(tmp_path / "evil.pt", "wb") as f:
+        pickle.dump({"format": "beta-vae-explorer/checkpoint", "x": _Payload(str(target))}, f)
+    torch.save({"format": "beta-vae-explorer/checkpoint", "x": _Payload(str(target))}, tmp_path / "evil2.pt")
+    for name in ("evil.pt", "evil2.pt"):
+        with pytest.raises(CheckpointError):
+            load_run(tmp_path / name)
+    assert not target.exists()

@@ -1,0 +1,88 @@
+"""The one training function: history, determinism, budgets, stopping and divergence."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from explorer.trainer import train
+from helpers import tiny_config
+
+
+def test_history_records_every_log_point_with_raw_kl():
+    run = train(tiny_config(steps=6))
+    h = run.history
+    assert run.status == "completed"
+    assert h["step"] == [0, 3, 6]
+    assert h["images"] == [0, 24, 48]
+    assert all(len(v) == 3 for v in h.values())
+    assert h["recon"][0] is None and all(r > 0 for r in h["recon"][1:])  # step 0 has no training batch yet
+    assert all(len(d) == 3 for d in h["kl_per_dim"][1:])
+    assert h["kl"][-1] == pytest.approx(sum(h["kl_per_dim"][-1]))
+    assert h["kl_weight"][-1] == 4.0
+    assert all(0 <= au <= 3 for au in h["active_units"]) and all(m is not None for m in h["mig"])
+    for key in ("mig", "active_units", "kl", "kl_per_dim", "recon", "mi"):
+        assert key in run.metrics
+
+
+def test_same_seed_same_run_different_seed_different_run():
+    a, b = train(tiny_config(), final_eval=False), train(tiny_config(), final_eval=False)
+    assert a.history["loss"] == b.history["loss"]
+    for (k, va), vb in zip(a.model.state_dict().items(), b.model.state_dict().values()):
+        assert torch.equal(va, vb), k
+    c = tiny_config()
+    c.train.seed = 1
+    assert train(c, final_eval=False).history["loss"] != a.history["loss"]
+
+
+def test_seconds_budget_stops_on_time():
+    cfg = tiny_config()
+    cfg.train.steps, cfg.train.seconds = None, 0.5
+    run = train(cfg, final_eval=False)
+    assert run.status == "completed" and run.metrics["steps"] >= 1
+    assert 0.5 <= run.metrics["seconds"] < 5
+
+
+def test_stop_callback_cancels_between_steps():
+    calls = {"n": 0}
+
+    def stop():
+        calls["n"] += 1
+        return calls["n"] > 4
+
+    run = train(tiny_config(steps=1000), stop=stop, final_eval=False)
+    assert run.status == "cancelled" and run.metrics["steps"] == 4
+    assert run.history["step"][-1] == 4  # the steps since the last log point are recorded
+
+
+def test_progress_callback_sees_fractions_up_to_one():
+    seen = []
+    train(tiny_config(steps=6), on_progress=lambda run, f: seen.append((run.last("step"), f)), final_eval=False)
+    assert seen == [(0, 0.0), (3, 0.5), (6, 1.0)]
+
+
+def test_schedule_weight_is_recorded():
+    run = train(tiny_config(steps=6, schedule="linear", warmup_fraction=1.0, beta=2.0), final_eval=False)
+    weights = run.history["kl_weight"][1:]
+    assert weights[0] < weights[1] <= 2.0
+
+
+@pytest.mark.parametrize("lr", [1e30])
+def test_divergence_stops_with_a_reason_and_keeps_finite_weights(lr):
+    cfg = tiny_config(steps=50)
+    cfg.train.lr = lr
+    run = train(cfg, final_eval=False)
+    assert run.status == "diverged" and "non-finite" in run.reason
+    assert all(torch.isfinite(p).all() for p in run.model.parameters())
+
+
+def test_autoregressive_decoder_trains():
+    run = train(tiny_config("pixelcnn1", steps=3), final_eval=False)
+    assert run.status == "completed" and np.isfinite(run.history["loss"][-1])
+
+
+def test_invalid_config_is_refused_with_one_line():
+    cfg = tiny_config()
+    cfg.objective.beta = math.nan
+    with pytest.raises(ValueError, match="beta"):
+        train(cfg)
