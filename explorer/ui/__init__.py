@@ -1,0 +1,1 @@
+"""The Streamlit part of the explorer: the only place Streamlit is imported."""
