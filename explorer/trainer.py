@@ -34,7 +34,8 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
         dataset = load_dataset(t.dataset, t.npz_path, t.data_root, t.download)
     torch.manual_seed(t.seed)
     rng = np.random.default_rng(t.seed)
-    model = build_model(config.model)
+    # channels-last convolutions run ~1.3x faster on this CPU's oneDNN kernels (bench/throughput)
+    model = build_model(config.model).to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
     run = Run(config=config, model=model)
     eval_sample = draw_eval_sample(dataset, t.eval_samples, t.seed)
@@ -73,6 +74,7 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
             run.status, run.reason = "cancelled", f"stopped by the user after {step} steps"
             break
         x = torch.from_numpy(dataset.images(dataset.sample_indices(t.batch_size, rng)))
+        x = x.contiguous(memory_format=torch.channels_last)
         logits, mu, logvar = model(x)
         parts = vae_loss(logits, x, mu, logvar, config.objective, progress())
         if not torch.isfinite(parts.loss):
