@@ -1,0 +1,99 @@
+"""The background job manager: caps, de-duplication, cancelling, failures, eviction."""
+import threading
+import time
+
+import pytest
+
+from explorer.jobs import Busy, JobManager, config_key
+from explorer.run import Run
+from helpers import tiny_config
+
+
+def _fake_trainer(release: threading.Event, fail: bool = False):
+    """Stands in for train(): reports progress, waits for ``release`` or a stop, then returns."""
+    def trainer(config, on_progress=None, stop=None):
+        run = Run(config=config, model=None)
+        run.history["step"].append(0)
+        on_progress(run, 0.1)
+        while not release.is_set():
+            if stop():
+                run.status = "cancelled"
+                return run
+            time.sleep(0.01)
+        if fail:
+            raise RuntimeError("boom in the worker")
+        run.status = "completed"
+        return run
+    return trainer
+
+
+def _config(seed):
+    c = tiny_config()
+    c.train.seed = seed
+    return c
+
+
+def test_cap_dedup_and_busy_message():
+    release = threading.Event()
+    jm = JobManager(max_concurrent=2, trainer=_fake_trainer(release))
+    a, b = jm.submit(_config(1)), jm.submit(_config(2))
+    assert jm.submit(_config(1)) is a  # same configuration: same job, no second training
+    with pytest.raises(Busy, match="busy"):
+        jm.submit(_config(3))
+    release.set()
+    assert jm.wait(a.id, 5).state == "completed" and jm.wait(b.id, 5).state == "completed"
+    assert jm.submit(_config(1)) is a  # a finished run is reused too
+    assert jm.wait(jm.submit(_config(3)).id, 5).state == "completed"
+
+
+def test_cancel_frees_the_slot_at_once():
+    jm = JobManager(max_concurrent=1, trainer=_fake_trainer(threading.Event()))
+    job = jm.submit(_config(1))
+    jm.cancel(job.id)
+    assert jm.wait(job.id, 5).state == "cancelled"
+    assert jm.running() == 0
+    assert jm.submit(_config(1)) is not job  # a cancelled run is trained afresh when asked again
+
+
+def test_worker_exception_is_reported_not_swallowed():
+    release = threading.Event()
+    release.set()
+    jm = JobManager(trainer=_fake_trainer(release, fail=True))
+    job = jm.wait(jm.submit(_config(1)).id, 5)
+    assert job.state == "failed" and "boom in the worker" in job.error and "RuntimeError" in job.details
+    assert jm.running() == 0
+
+
+def test_oldest_finished_runs_are_evicted_beyond_the_limit():
+    release = threading.Event()
+    release.set()
+    jm = JobManager(max_concurrent=1, max_finished=2, trainer=_fake_trainer(release))
+    ids = []
+    for seed in range(4):
+        ids.append(jm.wait(jm.submit(_config(seed)).id, 5).id)
+    assert [j.id for j in jm.jobs()] == ids[2:]
+
+
+def test_snapshot_copies_progress_for_other_threads():
+    release = threading.Event()
+    jm = JobManager(trainer=_fake_trainer(release))
+    job = jm.submit(_config(1))
+    for _ in range(200):
+        snap = jm.snapshot(job.id)
+        if snap["history"]:
+            break
+        time.sleep(0.01)
+    assert snap["state"] == "running" and snap["fraction"] == 0.1 and snap["history"]["step"] == [0]
+    release.set()
+    jm.wait(job.id, 5)
+    assert jm.snapshot("nope") is None
+
+
+def test_real_training_runs_in_the_background():
+    jm = JobManager()
+    job = jm.wait(jm.submit(tiny_config(steps=3)).id, 60)
+    assert job.state == "completed" and job.run.history["step"][-1] == 3
+
+
+def test_config_key_is_stable_and_sensitive():
+    assert config_key(_config(1)) == config_key(_config(1)) != config_key(_config(2))
