@@ -53,3 +53,51 @@ def grid_png(grid: np.ndarray) -> bytes:
     buf = io.BytesIO()
     grid_image(grid).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def row_labels(metrics: dict, factor_names: tuple[str, ...] | None, dims: list[int] | None = None) -> list[str]:
+    """One label per latent: 'z3 · posX · KL 2.1' (or '· inactive'), from a run's metrics."""
+    kl = metrics.get("kl_per_dim") or []
+    var = metrics.get("posterior_mean_variance") or []
+    mi = metrics.get("mi_matrix")
+    dims = list(range(len(kl))) if dims is None else dims
+    labels = []
+    for d in dims:
+        active = d < len(var) and var[d] > 0.01
+        parts = [f"z{d}"]
+        if active and mi is not None and factor_names:
+            column = [row[d] for row in mi]
+            best = int(np.argmax(column))
+            if column[best] > 0.05:  # nats; below this the dim tells little about any factor
+                parts.append(factor_names[best])
+        parts.append(f"KL {kl[d]:.1f}" if d < len(kl) else "")
+        if not active:
+            parts.append("inactive")
+        labels.append(" · ".join(p for p in parts if p))
+    return labels
+
+
+def labelled_grid_image(grid: np.ndarray, labels: list[str] | None = None, gap: int = 2, label_width: int = 150) -> Image.Image:
+    """The grid with each row's label written to its left (for slides and downloads)."""
+    from PIL import ImageDraw
+
+    tiles = grid_image(grid, gap=gap)
+    if not labels:
+        return tiles
+    canvas = Image.new("L", (tiles.width + label_width, tiles.height), 255)
+    canvas.paste(tiles, (label_width, 0))
+    draw = ImageDraw.Draw(canvas)
+    h = grid.shape[2]
+    for r, text in enumerate(labels):
+        draw.text((4, gap + r * (h + gap) + h // 2 - 6), text, fill=0)
+    return canvas
+
+
+def grid_gif(grid: np.ndarray, labels: list[str] | None = None, frame_ms: int = 120) -> bytes:
+    """An animated GIF: every row sweeps its dimension back and forth, all rows at once."""
+    rows, cols = grid.shape[:2]
+    order = list(range(cols)) + list(range(cols - 2, 0, -1))
+    frames = [labelled_grid_image(grid[:, c:c + 1], labels) for c in order]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
+    return buf.getvalue()

@@ -1,4 +1,5 @@
 """Encoder/decoder shapes, the autoregressive decoders' causality and their exact greedy decode."""
+import numpy as np
 import pytest
 import torch
 
@@ -53,3 +54,27 @@ def test_jacobi_decode_equals_sequential_greedy_decode():
                 x[0, 0, r, c] = float(dec(z, x)[0, 0, r, c] > 0)
     assert 200 < int(x.sum()) < 3900
     assert torch.equal((probs > 0.5).float(), x)
+
+
+def test_traversal_grid_labels_png_and_gif():
+    import io
+
+    from PIL import Image
+
+    from explorer.traversal import grid_gif, labelled_grid_image, row_labels, traversal_codes, traversal_grid
+
+    codes = traversal_codes(np.array([0.5, -1.0]), np.linspace(-3, 3, 4))
+    assert codes.shape == (8, 2)
+    assert codes[:4, 0].tolist() == pytest.approx([-3, -1, 1, 3]) and (codes[:4, 1] == -1).all()
+    assert codes[4:, 1].tolist() == pytest.approx([-3, -1, 1, 3]) and (codes[4:, 0] == 0.5).all()
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(latent_dim=2, decoder="conv")).eval()
+    grid, _ = traversal_grid(model)
+    assert grid.shape == (2, 8, 64, 64)
+    metrics = {"kl_per_dim": [2.0, 0.001], "posterior_mean_variance": [0.5, 0.0],
+               "mi_matrix": [[0.9, 0.0], [0.1, 0.0]]}
+    labels = row_labels(metrics, ("posX", "posY"))
+    assert labels == ["z0 · posX · KL 2.0", "z1 · KL 0.0 · inactive"]
+    assert labelled_grid_image(grid, labels).size[0] > 8 * 66
+    gif = Image.open(io.BytesIO(grid_gif(grid, labels)))
+    assert gif.format == "GIF" and gif.n_frames == 8 + 6
