@@ -1,7 +1,11 @@
 """Entry point: ``streamlit run app.py``. Builds the navigation; pages live in explorer/ui."""
 import streamlit as st
 
-from explorer.ui.run_viewer import run_viewer
+from explorer.ui.nav import pages
 
-st.set_page_config(page_title="β-VAE explorer", layout="wide")
-st.navigation([st.Page(run_viewer, title="Runs", icon="🧭", default=True)]).run()
+st.set_page_config(page_title="β-VAE collapse & disentanglement explorer", layout="wide")
+with st.sidebar:
+    st.markdown("**β-VAE explorer**: disentanglement and posterior collapse, measured.")
+    st.caption("Procedural dSprites (pixel-level reconstruction of the DeepMind set). Share the page's URL: it "
+               "holds the settings and runs on view.")
+st.navigation(list(pages().values())).run()

@@ -1,19 +1,38 @@
-"""The Streamlit entry page, driven headless with AppTest."""
+"""The dashboard's pages, driven headless with Streamlit's AppTest (no browser)."""
+import threading
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from explorer.checkpoint import save_run
-from explorer.trainer import train
-from helpers import tiny_config
+from explorer import gallery
+from explorer.jobs import JobManager
+from explorer.run import Run
+from explorer.ui import page_train, runs
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TINY = ("--latent-dim", "3", "--batch-size", "8", "--eval-samples", "64", "--log-every", "2", "--steps", "2")
+
+
+@pytest.fixture(scope="module")
+def tiny_gallery(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gallery")
+    entries = (gallery.GalleryEntry("b1", "β = 1", "beta-ladder", ("--beta", "1", "--decoder", "conv", *TINY)),
+               gallery.GalleryEntry("b4", "β = 4", "beta-ladder", ("--beta", "4", "--decoder", "conv", *TINY)),
+               gallery.GalleryEntry("ar", "AR", "collapse", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4", *TINY)))
+    mp = pytest.MonkeyPatch()
+    mp.setattr(gallery, "ENTRIES", entries)
+    mp.setattr(gallery, "EVAL_SAMPLES", 200)
+    gallery.build(out, log=lambda *_: None)
+    mp.undo()
+    return out
 
 
 @pytest.fixture(autouse=True)
-def _clear_streamlit_caches():
+def _app_state(tiny_gallery, monkeypatch):
+    """Caches are process-wide: clear them around every test, and point the app at the tiny gallery."""
+    monkeypatch.setattr(runs, "GALLERY_DIR", tiny_gallery)
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
@@ -21,21 +40,117 @@ def _clear_streamlit_caches():
     st.cache_resource.clear()
 
 
-def test_empty_server_explains_how_to_train(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    assert not at.exception
-    assert "No runs yet" in at.info[0].value
+def _page(name):
+    def script():
+        import importlib
+
+        module = importlib.import_module(f"explorer.ui.page_{PAGE}")  # noqa: F821 (PAGE is set below)
+        getattr(module, f"{PAGE}_page")()  # noqa: F821
+    source = f"PAGE = {name!r}\n"
+    return AppTest.from_string(source + _body(script), default_timeout=60)
 
 
-def test_a_saved_run_shows_its_metrics_and_grid(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    save_run(train(tiny_config(steps=3)), tmp_path / "runs" / "tiny.pt")
-    (tmp_path / "runs" / "zz-broken.pt").write_bytes(b"garbage")
+def _body(fn):
+    import inspect
+    import textwrap
+
+    return textwrap.dedent("\n".join(inspect.getsource(fn).splitlines()[1:]))
+
+
+def test_entry_page_loads_with_navigation():
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    labels = [m.label for m in at.metric]
-    assert labels == ["β", "Active units", "KL (nats)", "MIG"]
-    assert at.metric[0].value == "4"
-    at.selectbox[0].select(Path("runs/zz-broken.pt")).run()
-    assert not at.exception and "not a readable checkpoint" in at.error[0].value
+    assert at.title[0].value == "Compare runs"
+
+
+def test_compare_shows_grids_metrics_and_downloads_for_linked_runs():
+    at = _page("compare")
+    at.query_params["runs"] = "g:b1,g:b4"
+    at.run()
+    assert not at.exception
+    assert at.multiselect[0].value == ["g:b1", "g:b4"]
+    assert len(at.get("image")) >= 4  # two grids and two reconstruction strips
+    assert [b.label for b in at.get("download_button")].count("PNG") == 2
+    assert len(at.dataframe) == 1 and list(at.dataframe[0].value.index) == ["g:b1", "g:b4"]
+
+
+def test_unknown_run_and_bad_start_in_the_link_give_notices_not_errors():
+    at = _page("compare")
+    at.query_params["runs"] = "g:b1,g:nope,j:deadbeef"
+    at.query_params["start"] = "1e308"
+    at.run()
+    assert not at.exception
+    notices = " ".join(i.value for i in at.info)
+    assert "g:nope" in notices and "j:deadbeef" in notices and "clamped" in notices
+    assert at.multiselect[0].value == ["g:b1"]
+
+
+def test_autoregressive_grid_says_how_it_was_decoded():
+    at = _page("compare")
+    at.query_params["runs"] = "g:ar"
+    at.run()
+    assert not at.exception
+    assert "greedy autoregressive decode" in " ".join(str(img.proto) for img in at.get("image"))
+
+
+def test_ladder_lays_out_the_gallery_betas():
+    at = _page("ladder").run()
+    assert not at.exception
+    assert "β = 1" in at.markdown[1].value and "β = 4" in at.markdown[2].value
+
+
+def test_editor_sliders_edit_the_decoded_image():
+    at = _page("editor")
+    at.query_params["run"] = "g:b1"
+    at.run()
+    assert not at.exception
+    if not at.slider:
+        assert "no active latent dimension" in at.warning[0].value
+        return
+    before = str(at.get("image")[-1].proto)
+    at.slider[0].set_value(3.0).run()
+    assert not at.exception and str(at.get("image")[-1].proto) != before
+
+
+def test_editor_refuses_a_bad_upload_with_one_line():
+    at = _page("editor")
+    at.query_params["run"] = "g:b1"
+    at.run()
+    at.radio[0].set_value("upload").run()
+    at.file_uploader[0].upload("x.png", b"not an image at all", "image/png").run()
+    assert not at.exception and "not a readable image" in at.error[0].value
+
+
+class _InstantTrainer:
+    def __init__(self):
+        self.release = threading.Event()
+
+    def __call__(self, config, on_progress=None, stop=None):
+        run = Run(config=config, model=None)
+        run.history = {"step": [0, 2], "eval_kl": [0.0, 1.5], "active_units": [0, 2], "mig": [0.0, 0.1], "kl_per_dim": [[], []]}
+        on_progress(run, 1.0)
+        self.release.wait(5)
+        run.status = "completed"
+        return run
+
+
+def test_train_button_starts_a_background_job_and_a_second_user_is_told_busy(monkeypatch):
+    trainer = _InstantTrainer()
+    manager = JobManager(max_concurrent=1, trainer=trainer)
+    monkeypatch.setattr(runs, "job_manager", lambda: manager)
+    monkeypatch.setattr(page_train, "job_manager", lambda: manager)
+    at = _page("train").run()
+    assert not at.exception
+    at.button[0].click().run()
+    assert not at.exception and len(manager.jobs()) == 1
+    job = manager.jobs()[0]
+    assert at.query_params["job"] == job.id
+    other = _page("train")
+    other.query_params["seed"] = "7"
+    other.run()
+    other.button[0].click().run()
+    assert "busy" in other.warning[0].value.lower()
+    trainer.release.set()
+    manager.wait(job.id, 5)
+    assert manager.get(job.id).state == "completed"
+

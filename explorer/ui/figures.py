@@ -1,0 +1,81 @@
+"""Plotly figures of run histories and metrics (plain functions: no Streamlit)."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+CURVES = (
+    ("eval_kl", "raw KL (nats)"),
+    ("active_units", "active units"),
+    ("recon", "reconstruction NLL (nats)"),
+    ("kl_weight", "effective KL weight"),
+    ("mi", "I(x; z) estimate (nats)"),
+    ("mig", "MIG"),
+)
+
+
+def curves_figure(histories: dict[str, dict], keys=CURVES) -> go.Figure:
+    """One panel per quantity, every run overlaid with one colour and a shared legend."""
+    keys = [(k, t) for k, t in keys if any(_has(h, k) for h in histories.values())]
+    cols = 2
+    rows = max(1, (len(keys) + cols - 1) // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[t for _, t in keys], vertical_spacing=0.12)
+    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+    for i, (name, hist) in enumerate(histories.items()):
+        color = palette[i % len(palette)]
+        for j, (key, _) in enumerate(keys):
+            steps, values = _series(hist, key)
+            fig.add_trace(go.Scatter(x=steps, y=values, name=name, legendgroup=name, showlegend=j == 0,
+                                     mode="lines+markers", marker=dict(size=4), line=dict(color=color)),
+                          row=j // cols + 1, col=j % cols + 1)
+    fig.update_xaxes(title_text="step")
+    fig.update_layout(height=280 * rows, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.08))
+    return fig
+
+
+def kl_heatmap(history: dict, title: str) -> go.Figure:
+    """Per-dimension raw KL over training (dims sorted by their final KL)."""
+    steps = [s for s, d in zip(history.get("step", []), history.get("kl_per_dim", [])) if d]
+    matrix = np.array([d for d in history.get("kl_per_dim", []) if d], dtype=float).T
+    if matrix.size == 0:
+        return go.Figure()
+    order = np.argsort(-matrix[:, -1])
+    fig = go.Figure(go.Heatmap(z=matrix[order], x=steps, y=[f"z{d}" for d in order], colorscale="Viridis",
+                               colorbar=dict(title="nats")))
+    fig.update_layout(title=title, xaxis_title="step", height=300, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def rate_distortion_figure(histories: dict[str, dict], entropy: float | None = None) -> go.Figure:
+    """Distortion against rate, one trajectory per run (Alemi et al. 2018); collapse slides to R ≈ 0."""
+    fig = go.Figure()
+    for name, hist in histories.items():
+        pts = [(r, d, s) for r, d, s in zip(hist.get("kl", []), hist.get("recon", []), hist.get("step", []))
+               if r is not None and d is not None]
+        if pts:
+            r, d, s = zip(*pts)
+            fig.add_trace(go.Scatter(x=r, y=d, mode="lines+markers", name=name, text=[f"step {x}" for x in s]))
+    if entropy is not None:
+        fig.add_trace(go.Scatter(x=[0, entropy], y=[entropy, 0], mode="lines", name="D = H − R (data entropy bound)",
+                                 line=dict(dash="dot", color="grey")))
+    fig.update_layout(xaxis_title="rate R = KL (nats)", yaxis_title="distortion D = recon NLL (nats)", height=380,
+                      margin=dict(l=10, r=10, t=30, b=10))
+    return fig
+
+
+def mi_heatmap(mi_matrix, factor_names, title: str) -> go.Figure:
+    m = np.asarray(mi_matrix, dtype=float)
+    fig = go.Figure(go.Heatmap(z=m, x=[f"z{d}" for d in range(m.shape[1])], y=list(factor_names), colorscale="Blues",
+                               colorbar=dict(title="nats"), text=np.round(m, 2), texttemplate="%{text}"))
+    fig.update_layout(title=title, height=260, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def _has(hist: dict, key: str) -> bool:
+    return any(v is not None for v in hist.get(key, []))
+
+
+def _series(hist: dict, key: str):
+    pairs = [(s, v) for s, v in zip(hist.get("step", []), hist.get(key, [])) if v is not None]
+    return ([p[0] for p in pairs], [p[1] for p in pairs]) if pairs else ([], [])

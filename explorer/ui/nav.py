@@ -1,0 +1,20 @@
+"""The app's pages, in one place so pages can link to each other."""
+from __future__ import annotations
+
+import streamlit as st
+
+
+def pages() -> dict[str, st.Page]:
+    from .page_about import about_page
+    from .page_compare import compare_page
+    from .page_editor import editor_page
+    from .page_ladder import ladder_page
+    from .page_train import train_page
+
+    return {
+        "compare": st.Page(compare_page, title="Compare runs", icon="🔍", url_path="compare", default=True),
+        "ladder": st.Page(ladder_page, title="β ladder", icon="🪜", url_path="ladder"),
+        "train": st.Page(train_page, title="Train", icon="🏋️", url_path="train"),
+        "editor": st.Page(editor_page, title="Slider editor", icon="🎚️", url_path="editor"),
+        "about": st.Page(about_page, title="About", icon="📖", url_path="about"),
+    }

@@ -1,0 +1,51 @@
+"""Page: the two lessons, stated carefully, with pointers to where each is measured."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ..metrics import seed_summary
+from .runs import gallery_index
+
+TEXT = """
+### The β spectrum
+The β-VAE multiplies the KL term of the ELBO by β. Every nat the code carries about an image then costs β
+nats of objective, so the encoder keeps only what pays for itself in reconstruction. Because the prior is
+factorised (independent unit Gaussians), the cheapest way to carry several independent factors is one factor per
+axis: on dSprites, with β around 4–12, rows of a traversal grid tend to move the sprite, scale it or (less
+often) rotate it, one at a time, while reconstructions blur. Very large β switches dimensions off one by one
+(active units fall) until the code carries almost nothing. See the **β ladder** page.
+
+### Why only some decoders collapse
+Posterior collapse is the code being ignored: q(z|x) equals the prior for every image, KL = 0. It is the
+optimum only when the decoder can model the data without z. A **factorised** decoder (every pixel independent
+given z; `mlp`, `conv`, `broadcast`) cannot: without z it can only draw the average image, about 570 nats per
+image worse, while the code costs at most ln 737,280 ≈ 13.5 nats. So at β = 1 it never collapses, however
+large it is. An **autoregressive** decoder (`pixelcnn1…8`) sees the pixels above and to the left of the one it
+draws; once its receptive field covers a sprite's first rows, shape, scale and orientation are predictable
+from the image itself and only the position surprises it. Early in training z is noise, the decoder learns to
+do without it, the encoder gets no gradient, and the KL falls to zero: the start-of-training race.
+
+### The cures, and reading them honestly
+**KL annealing** (a warm-up from weight 0) lets the decoder learn to read z before the code is charged.
+**Free bits** make each dimension's first λ nats free. But then the KL sits near (number of dims) × λ even when
+the code carries little, so the **KL curve stops being a collapse signal**: watch **active units** (variance of
+the posterior mean over the data > 0.01) and the **mutual-information estimate I(x; z)** instead. Even these
+can disagree: an encoder can carry information at a tiny scale (small means with even smaller variances),
+which I(x; z) sees and the active-unit count does not.
+
+### What a score can and cannot tell you
+Locatello et al. (2019) proved that without inductive biases unsupervised disentanglement cannot be
+guaranteed: an entangled model can fit the data exactly as well, and which one you get depends on the model's
+biases and even the random seed. Report a metric (MIG here), and its spread over seeds, not a few
+hand-picked traversal rows.
+"""
+
+
+def about_page() -> None:
+    st.title("About the two lessons")
+    st.markdown(TEXT)
+    seeds = [e["metrics"]["mig"] for e in gallery_index() if e["role"] == "seed-spread" and "mig" in e["metrics"]]
+    if len(seeds) >= 2:
+        s = seed_summary(seeds)
+        st.info(f"In this gallery, the same configuration trained with {s['n']} seeds scores MIG from "
+                f"{s['min']:.3f} to {s['max']:.3f} (median {s['median']:.3f}): the seed matters.")

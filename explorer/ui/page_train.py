@@ -1,0 +1,121 @@
+"""Page: pick a configuration with point-and-click controls and train a short run in the background."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ..config import ModelConfig, ObjectiveConfig, RunConfig, TrainConfig
+from ..jobs import Busy
+from ..models import DECODERS
+from .figures import curves_figure
+from .nav import pages
+from .runs import MAX_TRAININGS, job_manager
+
+BETAS = [0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 25.0, 50.0, 100.0]
+SCHEDULE_HELP = {
+    "constant": "none: β from the first step",
+    "linear": "linear warm-up: the KL weight ramps from 0 to β, so the decoder learns to read z before it is charged",
+    "cyclical": "cyclical (Fu et al. 2019): ramps repeat M times, each over the first R of its cycle",
+    "capacity": "capacity (Burgess et al. 2018): γ·|KL − C| with C rising, releasing information gradually",
+}
+MAX_SECONDS = 300
+
+
+def controls() -> RunConfig:
+    """The configuration widgets; every one is bound to the URL, so a link reopens the same settings."""
+    d_model, d_obj, d_train = ModelConfig(), ObjectiveConfig(), TrainConfig()
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        dataset = st.selectbox("Dataset", ["dsprites", "mnist", "fashion-mnist"], key="dataset", bind="query-params",
+                               help="dSprites has known factors, so MIG can be measured; MNIST sets need local files and have no factors")
+        beta = st.select_slider("β (KL weight, log scale)", BETAS, value=d_obj.beta, key="beta", bind="query-params",
+                                help="higher β: more disentangled axes, blurrier reconstructions, fewer active dims")
+        latent = st.slider("Latent dimensions", 2, 16, d_model.latent_dim, key="z", bind="query-params",
+                           help="unused dimensions show up as inactive (prior-like)")
+    with c2:
+        decoder = st.selectbox("Decoder strength", list(DECODERS), index=list(DECODERS).index(d_model.decoder), key="decoder",
+                               bind="query-params", format_func=lambda n: f"{n} — {DECODERS[n][2].split(':')[0]}",
+                               help="factorised decoders cannot draw a sprite without z, so they never collapse at β=1; "
+                                    "autoregressive (pixelcnn) ones see earlier pixels and can ignore z: collapse")
+        schedule = st.selectbox("KL schedule", list(SCHEDULE_HELP), index=list(SCHEDULE_HELP).index(d_obj.schedule),
+                                key="schedule", bind="query-params", format_func=lambda s: SCHEDULE_HELP[s].split(":")[0],
+                                help=" · ".join(SCHEDULE_HELP.values()))
+        extra = {}
+        if schedule == "linear":
+            extra["warmup_fraction"] = st.slider("Warm-up fraction of the run", 0.05, 1.0, d_obj.warmup_fraction, 0.05,
+                                                 key="warmup", bind="query-params", help="how long the KL weight takes to reach β")
+        elif schedule == "cyclical":
+            extra["cycles"] = st.slider("Cycles M", 1, 10, d_obj.cycles, key="cycles", bind="query-params",
+                                        help="how many times the weight restarts from 0")
+            extra["ramp_fraction"] = st.slider("Ramp fraction R", 0.1, 1.0, d_obj.ramp_fraction, 0.05, key="ramp",
+                                               bind="query-params", help="part of each cycle spent ramping up")
+        elif schedule == "capacity":
+            extra["capacity_max"] = st.slider("Final capacity C (nats)", 1.0, 50.0, 25.0, 1.0, key="cap", bind="query-params",
+                                              help="the KL the objective aims for at the end")
+            extra["gamma"] = st.select_slider("γ", [10.0, 30.0, 100.0, 300.0, 1000.0], value=100.0, key="gamma",
+                                              bind="query-params", help="how hard the KL is held at C")
+    with c3:
+        free_bits = st.select_slider("Free bits λ (nats per dim)", [0.0, 0.1, 0.25, 0.5, 1.0, 2.0], value=0.0, key="fb",
+                                     bind="query-params", help="each dimension's first λ nats are free: protects the code from "
+                                                               "collapse, but then the KL curve stops being a collapse signal")
+        mode = st.radio("Free-bits variant", ["sample", "batch"], horizontal=True, key="fbmode", bind="query-params",
+                        help="sample: clamp every (image, dim) cell (the textbook's); batch: clamp each dim's batch mean (Kingma et al.)")
+        seconds = st.slider("Training budget (seconds)", 10, MAX_SECONDS, 60, 10, key="seconds", bind="query-params",
+                            help="wall-clock training time on the server's CPU")
+        seed = st.number_input("Seed", 0, 10_000, 0, key="seed", bind="query-params",
+                               help="disentanglement varies a lot between seeds (Locatello et al. 2019)")
+    ar = decoder.startswith("pixelcnn")
+    return RunConfig(
+        model=ModelConfig(latent_dim=int(latent), decoder=decoder),
+        objective=ObjectiveConfig(beta=float(beta), schedule=schedule, free_bits=float(free_bits), free_bits_mode=mode, **extra),
+        train=TrainConfig(dataset=dataset, seconds=float(seconds), seed=int(seed),
+                          batch_size=32 if ar else d_train.batch_size, lr=1e-3 if ar else d_train.lr,
+                          log_every=20 if ar else d_train.log_every),
+    )
+
+
+def train_page() -> None:
+    st.title("Train a short run")
+    st.caption("Runs on this server's CPU in the background: switching pages or reloading does not stop it, "
+               f"and a link with its job re-attaches. At most {MAX_TRAININGS} training run(s) at a time.")
+    config = controls()
+    if st.button("Train", type="primary"):
+        try:
+            job = job_manager().submit(config)
+            st.session_state["job"] = job.id
+            st.query_params["job"] = job.id
+        except Busy as exc:
+            st.warning(str(exc))
+        except ValueError as exc:
+            st.error(f"This configuration cannot train: {exc}")
+    job_id = st.session_state.get("job") or st.query_params.get("job")
+    if job_id:
+        progress_panel(job_id)
+
+
+@st.fragment(run_every=1.0)
+def progress_panel(job_id: str) -> None:
+    snap = job_manager().snapshot(job_id)
+    if snap is None:
+        st.info(f"Run {job_id} is not on this server any more (runs trained here live only while the server runs).")
+        return
+    label = {"running": "Training…", "completed": "Finished", "cancelled": "Cancelled", "diverged": "Stopped",
+             "failed": "Failed"}[snap["state"]]
+    st.progress(min(snap["fraction"], 1.0), text=f"{label} run {job_id} — {snap['fraction']:.0%}")
+    if snap["state"] == "running":
+        if st.button("Cancel", key=f"cancel-{job_id}"):
+            job_manager().cancel(job_id)
+    elif snap["error"]:
+        (st.error if snap["state"] == "failed" else st.warning)(snap["error"])
+    else:
+        st.success("Done: the run has joined this server's list.")
+        st.page_link(pages()["compare"], label="Compare this run", icon="🔍", query_params={"runs": f"j:{job_id}"})
+        st.page_link(pages()["editor"], label="Edit images with this run", icon="🎚️", query_params={"run": f"j:{job_id}"})
+    hist = snap["history"]
+    if hist.get("step"):
+        last = {k: v[-1] for k, v in hist.items() if v and not isinstance(v[-1], list)}
+        cols = st.columns(4)
+        cols[0].metric("step", last.get("step", 0))
+        cols[1].metric("raw KL (nats)", f"{last.get('eval_kl', 0):.2f}")
+        cols[2].metric("active units", last.get("active_units", 0))
+        cols[3].metric("MIG", f"{last['mig']:.3f}" if last.get("mig") is not None else "–")
+        st.plotly_chart(curves_figure({job_id: hist}), width="stretch", key=f"live-{job_id}-{len(hist['step'])}")
