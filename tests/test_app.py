@@ -71,7 +71,9 @@ def test_compare_shows_grids_metrics_and_downloads_for_linked_runs():
     assert at.multiselect[0].value == ["g:b1", "g:b4"]
     assert len(at.get("image")) >= 4  # two grids and two reconstruction strips
     assert [b.label for b in at.get("download_button")].count("PNG") == 2
-    assert len(at.dataframe) == 1 and list(at.dataframe[0].value.index) == ["g:b1", "g:b4"]
+    gallery, metrics = at.dataframe
+    assert list(gallery.value.index) == ["g:b1", "g:b4", "g:ar"] and "MIG" in gallery.value.columns
+    assert list(metrics.value.index) == ["g:b1", "g:b4"] and "MIG gap posX" in metrics.value.columns
 
 
 def test_unknown_run_and_bad_start_in_the_link_give_notices_not_errors():

@@ -12,9 +12,9 @@ def pages() -> dict[str, st.Page]:
     from .page_train import train_page
 
     return {
-        "compare": st.Page(compare_page, title="Compare runs", icon="🔍", url_path="compare", default=True),
-        "ladder": st.Page(ladder_page, title="β ladder", icon="🪜", url_path="ladder"),
-        "train": st.Page(train_page, title="Train", icon="🏋️", url_path="train"),
-        "editor": st.Page(editor_page, title="Slider editor", icon="🎚️", url_path="editor"),
-        "about": st.Page(about_page, title="About", icon="📖", url_path="about"),
+        "compare": st.Page(compare_page, title="Compare runs", icon=":material/compare:", url_path="compare", default=True),
+        "ladder": st.Page(ladder_page, title="β ladder", icon=":material/stairs:", url_path="ladder"),
+        "train": st.Page(train_page, title="Train", icon=":material/model_training:", url_path="train"),
+        "editor": st.Page(editor_page, title="Slider editor", icon=":material/tune:", url_path="editor"),
+        "about": st.Page(about_page, title="About", icon=":material/menu_book:", url_path="about"),
     }

@@ -10,7 +10,8 @@ import streamlit as st
 from ..traversal import grid_gif, labelled_grid_image
 from .figures import curves_figure, kl_heatmap, mi_heatmap, rate_distortion_figure
 from .params import parse_number, parse_run_refs
-from .runs import RECON_INDICES, available_runs, cached_grid, cached_reconstructions, dataset_images, factor_names, get_run
+from .runs import (RECON_INDICES, available_runs, cached_full_metrics, cached_grid, cached_reconstructions, dataset_images,
+                   factor_names, gallery_index, get_run)
 
 DSPRITES_ENTROPY = float(np.log(737_280))
 
@@ -63,7 +64,13 @@ def show_runs(refs: list[str], start: int | None) -> None:
         with col:
             grid_column(ref, run, start)
     st.subheader("Metrics")
-    table = metrics_table(runs)
+    full = {}
+    with_factors = [ref for ref, run in runs.items() if factor_names(run)]
+    if with_factors and st.toggle("Also DCI, SAP and the FactorVAE score (fresh 5,000-image sample; about a minute "
+                                  "per run the first time, then cached)", key="full_metrics"):
+        with st.spinner("computing DCI (random forests), SAP and the FactorVAE score…"):
+            full = {ref: cached_full_metrics(ref, runs[ref]) for ref in with_factors}
+    table = metrics_table(runs, full)
     st.dataframe(table, width="stretch")
     st.download_button("Download metrics (CSV)", table.to_csv().encode(), "metrics.csv", "text/csv")
     heat_cols = st.columns(len(runs))
@@ -105,10 +112,10 @@ def grid_column(ref: str, run, start: int | None) -> None:
     d2.download_button("GIF", grid_gif(grid, labels), f"traversal-{ref.replace(':', '-')}.gif", "image/gif", key=f"gif-{ref}")
 
 
-def metrics_table(runs: dict) -> pd.DataFrame:
+def metrics_table(runs: dict, extra: dict | None = None) -> pd.DataFrame:
     rows = {}
     for ref, run in runs.items():
-        m, o = run.metrics, run.config.objective
+        m, o = {**run.metrics, **(extra or {}).get(ref, {})}, run.config.objective
         row = {"β": o.beta, "decoder": run.config.model.decoder, "schedule": o.schedule, "free bits": o.free_bits,
                "MIG": m.get("mig"), "active units": m.get("active_units"), "KL (nats)": m.get("kl"),
                "I(x;z) (nats)": m.get("mi"), "recon NLL (nats)": m.get("recon")}
@@ -126,9 +133,28 @@ def compare_page() -> None:
     st.title("Compare runs")
     st.caption("Traversal grids side by side: each row sweeps one latent dimension from −3 to 3 with the others held "
                "fixed; labels give the factor it shares most information with, its KL, and whether it is active.")
+    gallery_table()
     refs = pick_runs(default=["g:beta1", "g:beta4"])
     if not refs:
         st.info("Pick one or more runs (gallery runs load instantly).")
         return
     show_runs(refs, start_point())
 
+
+
+def gallery_table() -> None:
+    """The shipped gallery with its settings and headline metrics (measured on a fresh 10k sample)."""
+    entries = gallery_index()
+    if not entries:
+        return
+    with st.expander(f"The gallery: {len(entries)} pre-trained runs", expanded=False):
+        rows = []
+        for e in entries:
+            c, m = e["config"], e["metrics"]
+            rows.append({"run": f"g:{e['name']}", "title": e["title"], "role": e["role"], "β": c["objective"]["beta"],
+                         "decoder": c["model"]["decoder"], "schedule": c["objective"]["schedule"],
+                         "free bits": c["objective"]["free_bits"], "steps": c["train"]["steps"],
+                         "MIG": m.get("mig"), "active units": m.get("active_units"), "KL": m.get("kl"),
+                         "I(x;z)": m.get("mi"), "recon": m.get("recon")})
+        st.dataframe(pd.DataFrame(rows).set_index("run"), width="stretch")
+        st.caption("Reproduce any of them with the command in checkpoints/index.json.")

@@ -108,8 +108,8 @@ def progress_panel(job_id: str) -> None:
         (st.error if snap["state"] == "failed" else st.warning)(snap["error"])
     else:
         st.success("Done: the run has joined this server's list.")
-        st.page_link(pages()["compare"], label="Compare this run", icon="🔍", query_params={"runs": f"j:{job_id}"})
-        st.page_link(pages()["editor"], label="Edit images with this run", icon="🎚️", query_params={"run": f"j:{job_id}"})
+        st.page_link(pages()["compare"], label="Compare this run", icon=":material/compare:", query_params={"runs": f"j:{job_id}"})
+        st.page_link(pages()["editor"], label="Edit images with this run", icon=":material/tune:", query_params={"run": f"j:{job_id}"})
     hist = snap["history"]
     if hist.get("step"):
         last = {k: v[-1] for k, v in hist.items() if v and not isinstance(v[-1], list)}

@@ -18,6 +18,7 @@ import torch
 from ..checkpoint import CheckpointError, load_run
 from ..data import ProceduralDSprites
 from ..data.dsprites_grid import FACTOR_NAMES
+from ..evaluation import evaluate
 from ..jobs import JobManager
 from ..run import Run
 from ..traversal import row_labels, traversal_grid
@@ -124,3 +125,11 @@ def cached_reconstructions(ref: str, indices: tuple[int, ...], _run: Run) -> np.
     x = torch.from_numpy(dataset_images(list(indices)))
     probs, _ = _run.model.decode(_run.model.encode_mean(x))
     return probs[:, 0].numpy().astype(np.float16)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_full_metrics(ref: str, _run: Run) -> dict:
+    """DCI, SAP and the FactorVAE score on a fresh 5,000-image sample (tens of seconds; cached per run)."""
+    out = evaluate(_run.model, ProceduralDSprites(), n=5000, seed=7, recon_samples=0, full=True)
+    return {k: out[k] for k in ("dci_disentanglement", "dci_completeness", "dci_informativeness", "dci_model",
+                                "sap", "factor_vae", "factor_vae_active_dims") if k in out}

@@ -1,0 +1,110 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright against `streamlit run`.
+
+Skipped (with the reason) where Chromium is not installed; `.ci/run` installs it. Set
+EXPLORER_SCREENSHOTS=docs/screenshots to refresh the README's screenshots while testing.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright")
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install -y chromium)")
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = os.environ.get("EXPLORER_SCREENSHOTS")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    return {"executable_path": CHROMIUM, "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                                  "--disable-component-update", "--disable-sync", "--no-first-run"]}
+
+
+@pytest.fixture(scope="session")
+def server():
+    """`streamlit run app.py` on a free loopback port, for the whole session."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start")
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+def _shot(page, name):
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=False)
+
+
+def _settle(page):
+    page.wait_for_selector('[data-testid="stApp"]')
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+
+
+def test_first_load_shows_gallery_grids(server, page):
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(server)
+    page.get_by_role("heading", name="Compare runs").wait_for(timeout=60_000)
+    page.locator('[data-testid="stImage"] img').nth(3).wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stImage"] img').count() >= 4
+    _settle(page)
+    _shot(page, "compare")
+
+
+def test_a_shared_link_opens_the_same_view(server, page):
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{server}/compare?runs=g:beta1,g:beta12&start=123456")
+    page.get_by_text("start image #123456").wait_for(timeout=60_000)
+    chosen = page.locator('[data-testid="stMultiSelect"]').inner_text()
+    assert "β = 1 " in chosen and "β = 12" in chosen and "β = 4" not in chosen
+
+
+def test_training_a_short_run_to_completion_draws_the_curves(server, page):
+    page.set_viewport_size({"width": 1400, "height": 1100})
+    page.goto(f"{server}/train?seconds=10&decoder=conv&z=4")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Training…").first.wait_for(timeout=30_000)
+    page.get_by_text("Finished").first.wait_for(timeout=120_000)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
+    assert "job=" in page.url  # the link re-attaches to this run
+    _settle(page)
+    _shot(page, "train")
+
+
+def test_editor_slider_changes_the_decoded_image(server, page):
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{server}/editor?run=g:beta4&image=300000")
+    slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
+    slider.wait_for(state="attached", timeout=60_000)
+    _settle(page)
+    edited = page.locator('[data-testid="stImage"] img').last
+    before = edited.get_attribute("src")
+    slider.focus()
+    for _ in range(15):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("(b) => { const i = [...document.querySelectorAll('[data-testid=\"stImage\"] img')].pop();"
+                           " return i && i.src !== b; }", arg=before, timeout=30_000)
+    _settle(page)
+    _shot(page, "editor")
