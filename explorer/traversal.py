@@ -77,9 +77,9 @@ def row_labels(metrics: dict, factor_names: tuple[str, ...] | None, dims: list[i
     return labels
 
 
-def labelled_grid_image(grid: np.ndarray, labels: list[str] | None = None, gap: int = 2, label_width: int = 150) -> Image.Image:
+def labelled_grid_image(grid: np.ndarray, labels: list[str] | None = None, gap: int = 2, label_width: int = 200) -> Image.Image:
     """The grid with each row's label written to its left (for slides and downloads)."""
-    from PIL import ImageDraw
+    from PIL import ImageDraw, ImageFont
 
     tiles = grid_image(grid, gap=gap)
     if not labels:
@@ -87,9 +87,10 @@ def labelled_grid_image(grid: np.ndarray, labels: list[str] | None = None, gap: 
     canvas = Image.new("L", (tiles.width + label_width, tiles.height), 255)
     canvas.paste(tiles, (label_width, 0))
     draw = ImageDraw.Draw(canvas)
+    font = ImageFont.load_default(size=15)
     h = grid.shape[2]
     for r, text in enumerate(labels):
-        draw.text((4, gap + r * (h + gap) + h // 2 - 6), text, fill=0)
+        draw.text((4, gap + r * (h + gap) + h // 2 - 8), text, fill=0, font=font)
     return canvas
 
 

@@ -63,6 +63,15 @@ def test_entry_page_loads_with_navigation():
     assert at.title[0].value == "Compare runs"
 
 
+def test_unknown_link_parameters_are_named_not_fatal():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["bogus"] = "1"
+    at.query_params["beta"] = "nan"
+    at.run()
+    assert not at.exception
+    assert "'bogus'" in at.sidebar.info[0].value
+
+
 def test_compare_shows_grids_metrics_and_downloads_for_linked_runs():
     at = _page("compare")
     at.query_params["runs"] = "g:b1,g:b4"

@@ -75,7 +75,7 @@ def test_first_load_shows_gallery_grids(server, page):
 
 def test_a_shared_link_opens_the_same_view(server, page):
     page.set_viewport_size({"width": 1400, "height": 1000})
-    page.goto(f"{server}/compare?runs=g:beta1,g:beta12&start=123456")
+    page.goto(f"{server}/?runs=g:beta1,g:beta12&start=123456")  # the landing page is Compare
     page.get_by_text("start image #123456").wait_for(timeout=60_000)
     chosen = page.locator('[data-testid="stMultiSelect"]').inner_text()
     assert "β = 1 " in chosen and "β = 12" in chosen and "β = 4" not in chosen

@@ -6,6 +6,18 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 
+#: Every query parameter some page reads or binds; anything else in a link is ignored, visibly.
+KNOWN_PARAMS = {"runs", "start", "run", "image", "job", "ladder50", "dataset", "beta", "z", "decoder", "schedule",
+                "warmup", "cycles", "ramp", "cap", "gamma", "fb", "fbmode", "seconds", "seed"}
+
+
+def unknown_params_notice() -> None:
+    unknown = [k for k in st.query_params if k not in KNOWN_PARAMS]
+    if unknown:
+        shown = ", ".join(repr(k[:30]) for k in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+        st.sidebar.info(f"Ignored link parameter(s) this app does not know: {shown}")
+
+
 def share_link() -> None:
     base = st.context.url or ""
     params = {k: st.query_params.get(k) for k in st.query_params}
