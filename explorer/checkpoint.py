@@ -43,6 +43,9 @@ def save_run(run: Run, path: str | Path) -> Path:
         "versions": _plain(versions()),
     }
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a checkpoint is as readable as any file the user writes
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)

@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     tv.add_argument("--index", type=int, help="start from this dataset image's posterior mean (default: prior mean)")
     tv.add_argument("--limit", type=float, default=3.0, help="sweep each dim over ±limit (default 3)")
     tv.add_argument("--columns", type=int, default=8, help="values per row (default 8)")
+    ga = sub.add_parser("gallery", help="train the shipped gallery of checkpoints (settings in explorer/gallery.py)")
+    ga.add_argument("--out", type=Path, default=Path("checkpoints"))
+    ga.add_argument("--only", type=str, help="comma-separated entry names (default: all)")
     return parser
 
 
@@ -102,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     from .data import DatasetFileError, DatasetUnavailable
 
     try:
-        return {"train": _train, "eval": _eval, "data": _data, "traverse": _traverse}[args.command](args)
+        commands = {"train": _train, "eval": _eval, "data": _data, "traverse": _traverse, "gallery": _gallery}
+        return commands[args.command](args)
     except (ValueError, CheckpointError, DatasetFileError, DatasetUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -207,6 +211,17 @@ def _traverse(args) -> int:
     grid_image(grid).save(args.out)
     note = f" (greedy autoregressive decode, {info['passes']} passes)" if run.model.autoregressive else ""
     print(f"wrote {args.out}: {grid.shape[0]} dims × {grid.shape[1]} values{note}")
+    return 0
+
+
+def _gallery(args) -> int:
+    from .gallery import ENTRIES, build
+
+    only = [n.strip() for n in args.only.split(",")] if args.only else None
+    unknown = set(only or ()) - {e.name for e in ENTRIES}
+    if unknown:
+        raise ValueError(f"unknown gallery entries {sorted(unknown)}; choose from {', '.join(e.name for e in ENTRIES)}")
+    print(f"wrote {build(args.out, only)}")
     return 0
 
 

@@ -1,0 +1,91 @@
+"""The shipped gallery of pre-trained runs: one reproducible command, settings in code.
+
+``python -m explorer gallery [--only NAME,...] [--out checkpoints]`` trains every entry below
+with ``python -m explorer train`` semantics (the CLI flags are stored in ``index.json`` so each
+run can be reproduced alone), evaluates it on a fresh sample and writes ``index.json``.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .checkpoint import save_run
+from .data import load_dataset
+from .evaluation import evaluate
+
+EVAL_SAMPLES = 10_000
+EVAL_SEED = 12345
+
+
+@dataclass(frozen=True)
+class GalleryEntry:
+    name: str
+    title: str
+    role: str  # beta-ladder, collapse, cure, seed-spread, decoder
+    flags: tuple[str, ...]
+
+
+_STEPS = ("--steps", "2000")
+_CONV = ("--decoder", "conv", *_STEPS)
+#: the strongest autoregressive decoder at β = 1; its cure adds a warm-up and Kingma free bits
+AR = ("--decoder", "pixelcnn8", "--beta", "1", "--batch-size", "32", "--lr", "0.001", "--log-every", "20")
+CURE = ("--schedule", "linear", "--warmup-fraction", "0.3", "--free-bits", "1", "--free-bits-mode", "batch")
+
+ENTRIES = (
+    GalleryEntry("beta1", "β = 1 (plain VAE): sharp, entangled", "beta-ladder", ("--beta", "1", *_CONV)),
+    GalleryEntry("beta4", "β = 4: towards one factor per axis", "beta-ladder", ("--beta", "4", *_CONV)),
+    GalleryEntry("beta12", "β = 12: fewer, cleaner axes, blurrier", "beta-ladder", ("--beta", "12", *_CONV)),
+    GalleryEntry("beta50", "β = 50: most dimensions switched off", "beta-ladder", ("--beta", "50", *_CONV)),
+    GalleryEntry("recipe-seed0", "Short-run recipe (broadcast decoder, β = 4), seed 0", "seed-spread", ("--beta", "4", "--seed", "0", *_STEPS)),
+    GalleryEntry("recipe-seed1", "Short-run recipe (broadcast decoder, β = 4), seed 1", "seed-spread", ("--beta", "4", "--seed", "1", *_STEPS)),
+    GalleryEntry("recipe-seed2", "Short-run recipe (broadcast decoder, β = 4), seed 2", "seed-spread", ("--beta", "4", "--seed", "2", *_STEPS)),
+    GalleryEntry("collapse", "Autoregressive decoder, β = 1, no annealing, no free bits: collapsed", "collapse",
+                 (*AR, "--schedule", "constant", "--free-bits", "0", "--steps", "800")),
+    GalleryEntry("cure", "Same decoder + KL warm-up + free bits: the code is used", "cure", (*AR, *CURE, "--steps", "800")),
+)
+
+
+def command(entry: GalleryEntry, out_dir: Path) -> list[str]:
+    """The exact ``python -m explorer train`` arguments that reproduce an entry."""
+    return ["train", *entry.flags, "--out", str(out_dir / f"{entry.name}.pt")]
+
+
+def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, log=print) -> Path:
+    """Train (or retrain) the chosen entries and rewrite the index with every entry present."""
+    from .cli import build_parser, config_from_args
+    from .trainer import train
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    index_path = out_dir / "index.json"
+    index = json.loads(index_path.read_text()) if index_path.exists() else {"runs": []}
+    by_name = {r["name"]: r for r in index["runs"]}
+    for entry in ENTRIES:
+        if only and entry.name not in only:
+            continue
+        argv = command(entry, out_dir)
+        config = config_from_args(build_parser().parse_args(argv + ["--quiet"]))
+        start = time.perf_counter()
+        run = train(config, final_eval=False)
+        dataset = load_dataset(config.train.dataset, config.train.npz_path, config.train.data_root)
+        run.metrics.update(evaluate(run.model, dataset, n=EVAL_SAMPLES, seed=EVAL_SEED))
+        run.metrics.update(steps=run.history["step"][-1], status=run.status)
+        path = save_run(run, out_dir / f"{entry.name}.pt")
+        m = run.metrics
+        by_name[entry.name] = {
+            "name": entry.name, "file": path.name, "title": entry.title, "role": entry.role,
+            "config": config.to_dict(),
+            "metrics": {k: m[k] for k in ("mig", "active_units", "kl", "mi", "recon") if k in m},
+            "metrics_sample": {"samples": EVAL_SAMPLES, "seed": EVAL_SEED},
+            "train_seconds": round(time.perf_counter() - start, 1),
+            "command": "python -m explorer " + " ".join(argv),
+        }
+        log(f"{entry.name}: {run.status}, MIG {m.get('mig', float('nan')):.3f}, AU {m['active_units']}, "
+            f"KL {m['kl']:.2f}, MI {m['mi']:.2f}, recon {m['recon']:.1f} ({time.perf_counter() - start:.0f} s)")
+        order = [e.name for e in ENTRIES]
+        index = {"runs": sorted(by_name.values(), key=lambda r: order.index(r["name"]) if r["name"] in order else 99)}
+        tmp = index_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(index, indent=1) + "\n")
+        tmp.replace(index_path)
+    return index_path
