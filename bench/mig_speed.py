@@ -8,24 +8,21 @@ take minutes there, so they run only with ``--with-gbt``).
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import os
-import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 from explorer.metrics import dci, mig, mig_reference, sap
 from explorer.metrics.synthetic import aligned_codes, sample_factors
 
+from .common import to_markdown, write_results
+
 #: dSprites' five scored factors: shape, scale, orientation, posX, posY.
 FACTOR_SIZES = (3, 6, 40, 32, 32)
 N_LATENTS = 10
 TARGET_SPEEDUP = 20.0
-RESULTS = Path(__file__).resolve().parent / "results" / "mig_speed.md"
 
 
 def _codes(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -86,22 +83,6 @@ def run(n: int = 100_000, repeats: int = 3, n_extra: int = 10_000, with_gbt: boo
     return rows
 
 
-def machine() -> str:
-    import sklearn
-
-    return (f"{platform.platform()}; {platform.processor() or platform.machine()}; "
-            f"{os.cpu_count()} CPUs; Python {platform.python_version()}; numpy {np.__version__}; "
-            f"scikit-learn {sklearn.__version__}")
-
-
-def to_markdown(rows: list[dict]) -> str:
-    lines = ["| figure | value | anchor | ratio |", "|---|---|---|---|"]
-    for r in rows:
-        ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        lines.append(f"| {r['figure']} | {r['value']} | {r['anchor']} | {ratio} |")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="codes for the MIG timing")
@@ -109,18 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-extra", type=int, default=10_000, help="codes for the DCI/SAP rows")
     parser.add_argument("--with-gbt", action="store_true", help="also time DCI's default GBT (minutes)")
     parser.add_argument("--no-extras", action="store_true", help="skip the DCI/SAP rows")
-    parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.name}")
+    parser.add_argument("--no-write", action="store_true", help="do not write bench/results/mig_speed.md")
     args = parser.parse_args(argv)
     rows = run(n=args.n, repeats=max(1, args.repeats), n_extra=args.n_extra,
                with_gbt=args.with_gbt, extras=not args.no_extras)
     table = to_markdown(rows)
     print(table)
     if not args.no_write:
-        stamp = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
         cmd = "python -m bench.mig_speed " + " ".join(sys.argv[1:] if argv is None else argv)
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(f"# MIG speed\n\n{stamp}  \n{machine()}  \n`{cmd.strip()}`\n\n{table}\n")
-        print(f"\nwritten to {RESULTS}")
+        print(f"\nwritten to {write_results('mig_speed', 'MIG speed', cmd.strip(), table)}")
     return 0
 
 

@@ -100,6 +100,8 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
         run.status = "completed"
     if run.status == "cancelled" and acc.count:  # the steps since the last log point still get their row
         log_point()
+    # back to the standard layout, so the returned model computes exactly what its saved checkpoint will
+    model.to(memory_format=torch.contiguous_format)
     if final_eval:
         run.metrics = evaluate(model, dataset, n=t.eval_samples, seed=t.seed + 1, recon_samples=min(500, t.eval_samples))
     run.metrics.update(steps=step, seconds=elapsed, images=step * t.batch_size, status=run.status)

@@ -87,6 +87,7 @@ def test_training_a_short_run_to_completion_draws_the_curves(server, page):
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text("Training…").first.wait_for(timeout=30_000)
     page.get_by_text("Finished").first.wait_for(timeout=120_000)
+    assert page.get_by_text("factorised, standard transposed-conv decoder").count() == 1  # decoder=conv from the link
     assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
     assert "job=" in page.url  # the link re-attaches to this run
     _settle(page)

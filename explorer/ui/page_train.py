@@ -32,13 +32,14 @@ def controls() -> RunConfig:
         latent = st.slider("Latent dimensions", 2, 16, d_model.latent_dim, key="z", bind="query-params",
                            help="unused dimensions show up as inactive (prior-like)")
     with c2:
+        # no format_func: a bound widget's URL value must be the plain option name
         decoder = st.selectbox("Decoder strength", list(DECODERS), index=list(DECODERS).index(d_model.decoder), key="decoder",
-                               bind="query-params", format_func=lambda n: f"{n} — {DECODERS[n][2].split(':')[0]}",
+                               bind="query-params",
                                help="factorised decoders cannot draw a sprite without z, so they never collapse at β=1; "
                                     "autoregressive (pixelcnn) ones see earlier pixels and can ignore z: collapse")
+        st.caption(DECODERS[decoder][2])
         schedule = st.selectbox("KL schedule", list(SCHEDULE_HELP), index=list(SCHEDULE_HELP).index(d_obj.schedule),
-                                key="schedule", bind="query-params", format_func=lambda s: SCHEDULE_HELP[s].split(":")[0],
-                                help=" · ".join(SCHEDULE_HELP.values()))
+                                key="schedule", bind="query-params", help=" · ".join(SCHEDULE_HELP.values()))
         extra = {}
         if schedule == "linear":
             extra["warmup_fraction"] = st.slider("Warm-up fraction of the run", 0.05, 1.0, d_obj.warmup_fraction, 0.05,

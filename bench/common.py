@@ -1,0 +1,52 @@
+"""Shared pieces of the benchmarks: the machine line, medians, the markdown table, results files."""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> str:
+    import numpy as np
+    import sklearn
+    import torch
+
+    return (f"{platform.platform()}; {platform.machine()}; {os.cpu_count()} CPUs; "
+            f"torch {torch.__version__} ({torch.get_num_threads()} threads); Python {platform.python_version()}; "
+            f"numpy {np.__version__}; scikit-learn {sklearn.__version__}")
+
+
+def median_time(fn, repeats: int) -> float:
+    """Median wall time of ``repeats`` calls of ``fn`` (seconds)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def row(figure: str, value: str, anchor: str = "", ratio: float | None = None) -> dict:
+    return {"figure": figure, "value": value, "anchor": anchor, "ratio": ratio}
+
+
+def to_markdown(rows: list[dict]) -> str:
+    lines = ["| figure | value | anchor | ratio |", "|---|---|---|---|"]
+    for r in rows:
+        ratio = "" if r.get("ratio") is None else f"{r['ratio']:.2f}"
+        lines.append(f"| {r['figure']} | {r['value']} | {r['anchor']} | {ratio} |")
+    return "\n".join(lines)
+
+
+def write_results(name: str, title: str, command: str, body: str) -> Path:
+    """Write ``bench/results/<name>.md`` with the date, the machine and the command that made it."""
+    stamp = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    path = RESULTS_DIR / f"{name}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"# {title}\n\n{stamp}  \n{machine()}  \n`{command}`\n\n{body}\n")
+    return path

@@ -1,0 +1,85 @@
+"""Short runs on the CPU: time to disentangle, collapse on demand and its cure, the β ladder.
+
+Run: ``python -m bench.short_runs [--seconds 120 --seeds 3] [--only disentangle,collapse,ladder]``.
+Each run is ``explorer.trainer.train`` with the CLI's defaults except the flags listed, and
+is scored afterwards by ``explorer.evaluation.evaluate`` on a *fresh* sample of 10,000
+images (never the training batches or the history's evaluation sample). Medians over seeds.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from explorer.cli import build_parser, config_from_args
+from explorer.data import ProceduralDSprites
+from explorer.evaluation import evaluate
+from explorer.gallery import AR, CURE
+from explorer.metrics import seed_summary
+from explorer.trainer import train
+
+from .common import row, to_markdown, write_results
+
+EVAL_SAMPLES = 10_000
+
+#: scenario -> [(label, CLI flags, seeds: None = all of --seeds, 1 = a single seed)]
+SCENARIOS = {
+    "disentangle": [("default short run, β = 4", ["--beta", "4"], None)],
+    "collapse": [
+        ("strongest AR decoder (pixelcnn8), β = 1, no annealing, no free bits", [*AR, "--schedule", "constant"], None),
+        ("the same + linear warm-up + free bits 1 nat/dim (batch)", [*AR, *CURE], None),
+        ("factorised conv decoder, β = 1, no annealing", ["--beta", "1", "--decoder", "conv", "--schedule", "constant"], 1),
+        ("factorised broadcast decoder, β = 1, no annealing", ["--beta", "1", "--schedule", "constant"], 1),
+    ],
+    "ladder": [(f"β ladder (recipe defaults), β = {b}", ["--beta", str(b)], 1) for b in (1, 12, 50)],
+}
+
+
+def run_one(flags: list[str], seconds: float, seed: int) -> dict:
+    args = build_parser().parse_args(["train", *flags, "--seconds", str(seconds), "--seed", str(seed)])
+    config = config_from_args(args)
+    result = train(config, final_eval=False)
+    scores = evaluate(result.model, ProceduralDSprites(), n=EVAL_SAMPLES, seed=1000 + seed)
+    h = result.history
+    return {"scores": scores, "status": result.status, "curve": list(zip(h["seconds"], h["mig"], h["active_units"], h["eval_kl"]))}
+
+
+def run(seconds: float = 120.0, seeds: int = 3, only: list[str] | None = None, log=print) -> tuple[list[dict], list[str]]:
+    rows, curves = [], []
+    for scenario, runs in SCENARIOS.items():
+        if only and scenario not in only:
+            continue
+        for label, flags, n_seeds in runs:
+            n_seeds = seeds if n_seeds is None else min(n_seeds, seeds)
+            results = []
+            for seed in range(n_seeds):
+                res = run_one(flags, seconds, seed)
+                results.append(res)
+                s = res["scores"]
+                log(f"{label} seed {seed}: MIG {s['mig']:.3f} AU {s['active_units']} KL {s['kl']:.2f} MI {s['mi']:.2f} recon {s['recon']:.1f}")
+                curves.append(f"{label}, seed {seed}: " + "  ".join(
+                    f"{t:.0f}s MIG {m:.2f} AU {au} KL {kl:.1f}" for t, m, au, kl in res["curve"]))
+            for key, fmt in (("mig", ".3f"), ("active_units", ".0f"), ("kl", ".2f"), ("mi", ".2f"), ("recon", ".1f")):
+                summary = seed_summary([r["scores"][key] for r in results])
+                rows.append(row(f"{label}: {key}", f"{summary['median']:{fmt}}",
+                                f"median of {n_seeds} seed(s) (min {summary['min']:{fmt}}, max {summary['max']:{fmt}}), {seconds:g} s, fresh 10k sample"))
+    return rows, curves
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--only", type=str, help="comma-separated: " + ",".join(SCENARIOS))
+    args = parser.parse_args(argv)
+    rows, curves = run(args.seconds, args.seeds, args.only.split(",") if args.only else None)
+    table = to_markdown(rows)
+    print(table)
+    cmd = "python -m bench.short_runs " + " ".join(sys.argv[1:] if argv is None else argv)
+    body = table + "\n\nHistory curves (evaluation sample of the run, every log point):\n\n" + "\n".join(f"- {c}" for c in curves)
+    name = "short_runs" if not args.only else "short_runs_" + args.only.replace(",", "_")
+    print(f"written to {write_results(name, 'Short runs on the CPU', cmd.strip(), body)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
