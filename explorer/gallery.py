@@ -70,7 +70,6 @@ def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, lo
         run = train(config, final_eval=False)
         dataset = load_dataset(config.train.dataset, config.train.npz_path, config.train.data_root)
         run.metrics.update(evaluate(run.model, dataset, n=EVAL_SAMPLES, seed=EVAL_SEED))
-        run.metrics.update(steps=run.history["step"][-1], status=run.status)
         path = save_run(run, out_dir / f"{entry.name}.pt")
         m = run.metrics
         by_name[entry.name] = {

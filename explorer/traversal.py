@@ -49,12 +49,6 @@ def grid_image(grid: np.ndarray, gap: int = 2) -> Image.Image:
     return Image.fromarray(canvas, mode="L")
 
 
-def grid_png(grid: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    grid_image(grid).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def row_labels(metrics: dict, factor_names: tuple[str, ...] | None, dims: list[int] | None = None) -> list[str]:
     """One label per latent: 'z3 · posX · KL 2.1' (or '· inactive'), from a run's metrics."""
     kl = metrics.get("kl_per_dim") or []

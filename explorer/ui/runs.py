@@ -81,10 +81,6 @@ def get_run(ref: str) -> tuple[Run | None, str | None]:
     return None, f"{ref!r} is not a run reference"
 
 
-def run_title(ref: str) -> str:
-    return available_runs().get(ref, ref)
-
-
 def factor_names(run: Run) -> tuple[str, ...] | None:
     return FACTOR_NAMES if run.config.train.dataset == "dsprites" else None
 
