@@ -9,6 +9,7 @@ import datetime as _dt
 import os
 import platform
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -26,10 +27,15 @@ class CheckpointError(ValueError):
     """A file that is not a usable explorer checkpoint; the message is one line for the user."""
 
 
+#: A temporary file this old is left over from a killed writer, not one still being written.
+STALE_TEMPORARY_SECONDS = 3600
+
+
 def save_run(run: Run, path: str | Path) -> Path:
     """Write ``run`` to ``path`` atomically: a temporary file in the same folder, fsync, rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale_temporaries(path.parent)
     payload = {
         "format": FORMAT,
         "version": VERSION,
@@ -56,6 +62,23 @@ def save_run(run: Run, path: str | Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def sweep_stale_temporaries(folder: str | Path, older_than: float = STALE_TEMPORARY_SECONDS) -> list[Path]:
+    """Delete the hidden ``.<name>.pt.*.tmp`` files that writers killed mid-write left behind.
+
+    Only files older than ``older_than`` seconds go, so a concurrent writer's file in progress is kept.
+    """
+    removed = []
+    cutoff = time.time() - older_than
+    for tmp in Path(folder).glob(".*.pt.*.tmp"):
+        try:
+            if tmp.is_file() and tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:  # gone already (another sweeper) or not ours to delete: not worth failing a save
+            pass
+    return removed
 
 
 def load_run(path: str | Path) -> Run:

@@ -72,6 +72,28 @@ def test_unknown_link_parameters_are_named_not_fatal():
     assert "'bogus'" in at.sidebar.info[0].value
 
 
+def test_link_values_a_control_does_not_offer_are_named_with_what_replaced_them():
+    """Streamlit drops such values silently; the sidebar says which, and what the control uses instead."""
+    def script():
+        from explorer.ui.page_train import train_page
+        from explorer.ui.share import incoming_link_values, replaced_link_values_notice
+
+        incoming = incoming_link_values()
+        train_page()
+        replaced_link_values_notice(incoming)
+    at = AppTest.from_string(_body(script), default_timeout=60)
+    for key, value in {"seconds": "5", "beta": "5", "decoder": "bogus", "seed": "7", "fb": "0.5", "fbmode": "batch"}.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    (notice,) = at.sidebar.warning
+    assert all(s in notice.value for s in ("seconds='5' → 60", "beta='5' → 4", "decoder='bogus' → broadcast"))
+    assert "seed" not in notice.value and "fb" not in notice.value  # values the controls offer are taken quietly
+    assert (at.number_input(key="seed").value, at.radio(key="fbmode").value) == (7, "batch")
+    at.slider(key="seconds").set_value(120).run()
+    assert not at.sidebar.warning  # said once, for the link as it arrived
+
+
 def test_compare_shows_grids_metrics_and_downloads_for_linked_runs():
     at = _page("compare")
     at.query_params["runs"] = "g:b1,g:b4"

@@ -45,3 +45,14 @@ def test_sigkill_during_repeated_saves_never_corrupts_the_file(tmp_path):
         versions.add(version)
     assert len(versions - {None}) >= 2  # the kills really landed during a stream of rewrites
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == ["run.pt"]
+
+
+def test_the_next_save_sweeps_temporaries_left_by_killed_writers_but_not_fresh_ones(tmp_path):
+    run = train(tiny_config(steps=1), final_eval=False)
+    stale, fresh = tmp_path / ".run.pt.abc123.tmp", tmp_path / ".other.pt.def456.tmp"
+    for leftover in (stale, fresh):
+        leftover.write_bytes(b"half a checkpoint")
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    save_run(run, tmp_path / "run.pt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.pt.def456.tmp", "run.pt"]  # a writer may still own it

@@ -18,6 +18,42 @@ def unknown_params_notice() -> None:
         st.sidebar.info(f"Ignored link parameter(s) this app does not know: {shown}")
 
 
+def incoming_link_values() -> dict[str, str]:
+    """The link's parameters as they arrived, before bound widgets take them (or silently drop them)."""
+    return {k: st.query_params.get(k) for k in st.query_params}
+
+
+def replaced_link_values_notice(incoming: dict[str, str]) -> None:
+    """Name every link value a bound control did not take as given.
+
+    Streamlit seeds a ``bind="query-params"`` widget from the link when the value is one the
+    widget offers, and otherwise drops it without a word (or clamps it); comparing what
+    arrived with what the widget now holds makes that visible, for every page at once.
+    """
+    replaced = []
+    for key, raw in incoming.items():
+        if key in KNOWN_PARAMS and key in st.session_state and not _same_value(raw, st.session_state[key]):
+            replaced.append(f"{key}={raw[:20]!r} → {_shown(st.session_state[key])}")
+    if replaced:
+        st.sidebar.warning("The link asked for value(s) these controls do not offer; using instead: "
+                           + "; ".join(replaced[:6]) + (" …" if len(replaced) > 6 else ""))
+
+
+def _same_value(raw: str, value) -> bool:
+    if isinstance(value, bool):
+        return raw.strip().lower() == str(value).lower()
+    if isinstance(value, (int, float)):
+        try:
+            return float(raw) == float(value)
+        except ValueError:
+            return False
+    return raw == str(value)
+
+
+def _shown(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def share_link() -> None:
     base = st.context.url or ""
     params = {k: st.query_params.get(k) for k in st.query_params}
