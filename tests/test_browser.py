@@ -3,21 +3,20 @@
 Skipped (with the reason) where Chromium is not installed; `.ci/run` installs it. Set
 EXPLORER_SCREENSHOTS=docs/screenshots to refresh the README's screenshots while testing.
 """
+import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from bench.app_server import running_app
+
 pytest.importorskip("playwright")
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install -y chromium)")
-ROOT = Path(__file__).resolve().parents[1]
 SHOTS = os.environ.get("EXPLORER_SCREENSHOTS")
 
 
@@ -30,26 +29,11 @@ def browser_type_launch_args():
 @pytest.fixture(scope="session")
 def server():
     """`streamlit run app.py` on a free loopback port, for the whole session."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start")
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    try:
+        with running_app() as app:
+            yield app.url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 def _shot(page, name):
@@ -109,3 +93,17 @@ def test_editor_slider_changes_the_decoded_image(server, page):
                            " return i && i.src !== b; }", arg=before, timeout=30_000)
     _settle(page)
     _shot(page, "editor")
+
+
+def test_concurrent_sessions_beyond_the_cap_are_refused_cleanly_and_see_only_their_own_run():
+    """bench.load with 3 simultaneous browser sessions against a cap of 1 training (in a child process:
+    its asyncio Playwright cannot share this process's event loop with the sync fixtures)."""
+    code = ("import json; from bench.load import run; "
+            "print(json.dumps(run([3], cap=1, seconds=10, log=lambda _: None)[1][0]))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert summary["details"] == []
+    assert (summary["completed"], summary["refused"], summary["errors"]) == (1, 2, 0)
+    assert summary["distinct_runs"] and summary["ttfr_p95"] is not None
