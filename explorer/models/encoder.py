@@ -6,7 +6,15 @@ from torch import nn
 
 
 class BurgessEncoder(nn.Module):
-    """4 conv layers (32-32-64-64, 4×4, stride 2) → FC 256 → mean and log-variance of a Gaussian."""
+    """4 conv layers (32-32-64-64, 4×4, stride 2) → FC 256 → mean and log-variance of a Gaussian.
+
+    Weights start with He (Kaiming-normal, fan-in) initialisation and zero biases. PyTorch's
+    default layer init shrinks the signal's variance about sixfold per ReLU layer, so after six
+    layers the posterior mean barely depends on the image (batch std ≈ 0.001): the decoder
+    learns the average sprite, the code carries nothing for hundreds of steps, and a supervised
+    term on μ cannot get a grip. He init keeps the variance, so the code is used from the start
+    (measured: reconstruction 115 vs 550 nats after 270 steps, README "The short-run recipe").
+    """
 
     def __init__(self, latent_dim: int = 10):
         super().__init__()
@@ -18,6 +26,10 @@ class BurgessEncoder(nn.Module):
             nn.Conv2d(64, 64, 4, 2, 1), nn.ReLU(),  # 4×4
         )
         self.fc = nn.Sequential(nn.Flatten(), nn.Linear(64 * 4 * 4, 256), nn.ReLU(), nn.Linear(256, 2 * latent_dim))
+        for layer in self.modules():
+            if isinstance(layer, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+                nn.init.zeros_(layer.bias)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, logvar = self.fc(self.convs(x)).chunk(2, dim=1)
