@@ -42,6 +42,9 @@ _KNOBS = [
     (TrainConfig, "log_every", "--log-every", "record a history point every N steps"),
     (TrainConfig, "eval_samples", "--eval-samples", "size of the fixed evaluation sample"),
     (TrainConfig, "grad_clip", "--grad-clip", "clip the gradient norm (0 = off)"),
+    (TrainConfig, "labels", "--labels", "labelled images that pin latent dims to factors (0 = unsupervised β-VAE)"),
+    (TrainConfig, "label_batch", "--label-batch", "labelled images in every training batch"),
+    (ObjectiveConfig, "label_weight", "--label-weight", "weight of the pinned-axes term"),
 ]
 _CHOICES = {"dataset": ("dsprites", "mnist", "fashion-mnist"), "decoder": tuple(DECODERS),
             "schedule": SCHEDULES, "free_bits_mode": FREE_BITS_MODES}
@@ -66,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         kind = type(default) if default is not None else str
         tr.add_argument(flag, dest=name, type=kind, default=default, choices=_CHOICES.get(name),
                         help=f"{text} (default: {default})")
+    tr.add_argument("--pin", type=str, default="", metavar="FACTOR,…",
+                    help="factors pinned to latent dims 0, 1, … when --labels > 0 (default: all, in the dataset's "
+                         "order: shape,scale,orientation,posX,posY)")
     tr.add_argument("--download", action="store_true", help="allow torchvision to download MNIST/FashionMNIST")
     budget = tr.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, help="budget in optimiser steps (deterministic)")
@@ -118,6 +124,7 @@ def config_from_args(args) -> RunConfig:
         parts[dc][name] = getattr(args, name)
     t = parts[TrainConfig]
     t["download"] = args.download
+    parts[ObjectiveConfig]["pinned"] = args.pin
     if args.steps is not None:
         t["steps"], t["seconds"] = args.steps, None
     elif args.seconds is not None:
@@ -132,7 +139,8 @@ def _train(args) -> int:
     config = config_from_args(args)
     config.validate()
     o, m = config.objective, config.model
-    out = args.out or Path("runs") / f"{config.train.dataset}-{m.decoder}-beta{o.beta:g}-{o.schedule}-fb{o.free_bits:g}-seed{config.train.seed}.pt"
+    out = args.out or Path("runs") / (f"{config.train.dataset}-{m.decoder}-beta{o.beta:g}-{o.schedule}-fb{o.free_bits:g}"
+                              f"{f'-labels{config.train.labels}' if config.train.labels else ''}-seed{config.train.seed}.pt")
     bar = None if args.quiet else _ProgressBar()
     run = train(config, on_progress=bar)
     if bar:
@@ -151,19 +159,23 @@ def _eval(args) -> int:
     from .checkpoint import load_run
     from .data import load_dataset
     from .evaluation import evaluate
+    from .supervision import pinned_dims
 
     run = load_run(args.path)
     t = run.config.train
     dataset = load_dataset(t.dataset, t.npz_path, t.data_root, t.download)
     if args.samples < 2:
         raise ValueError("--samples must be at least 2")
-    result = evaluate(run.model, dataset, n=args.samples, seed=args.seed, full=args.full)
+    result = evaluate(run.model, dataset, n=args.samples, seed=args.seed, full=args.full,
+                      pinned=pinned_dims(run.config, dataset.factor_names))
     if args.json:
         print(json.dumps(result))
     else:
         for key, value in result.items():
-            if not isinstance(value, list):
+            if not isinstance(value, (list, dict)):
                 print(f"{key:>22}: {value}")
+            elif key == "pinned_mi":
+                print(f"{key:>22}: " + ", ".join(f"{name} {v:.2f}" for name, v in value.items()))
     return 0
 
 

@@ -40,6 +40,15 @@ class ObjectiveConfig:
     #: cell (the seed's variant), "batch" clamps each dim's batch-mean KL (Kingma et al. 2016).
     free_bits: float = 0.0
     free_bits_mode: str = "sample"
+    #: Pinned axes (explorer.supervision): factor names tied to latent dims 0, 1, … for the
+    #: labelled images (empty = every factor, in the dataset's order), and the weight of that term.
+    pinned: tuple[str, ...] = ()
+    label_weight: float = 10.0
+
+    def __post_init__(self):
+        if isinstance(self.pinned, str):  # "posX,posY" from a CLI flag or a link
+            self.pinned = tuple(p.strip() for p in self.pinned.split(",") if p.strip())
+        self.pinned = tuple(self.pinned)  # a checkpoint stores it as a list
 
 
 @dataclass
@@ -60,6 +69,10 @@ class TrainConfig:
     eval_samples: int = 2000
     #: Gradient-norm clipping (0 = off).
     grad_clip: float = 0.0
+    #: Labelled images for the pinned axes (0 = the unsupervised β-VAE), and how many of them
+    #: replace images in every training batch.
+    labels: int = 0
+    label_batch: int = 16
 
 
 @dataclass
@@ -69,7 +82,10 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Plain JSON-like values (tuples become lists), as saved in checkpoints and the gallery index."""
+        d = asdict(self)
+        d["objective"]["pinned"] = list(self.objective.pinned)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
@@ -86,6 +102,7 @@ class RunConfig:
 
     def validate(self) -> None:
         """Raise ValueError with a one-line reason for settings that cannot train."""
+        from .data.dsprites_grid import FACTOR_NAMES
         from .models import DECODERS
 
         m, o, t = self.model, self.objective, self.train
@@ -108,6 +125,15 @@ class RunConfig:
             (t.seconds is None or (_finite(t.seconds) and t.seconds > 0), "seconds must be a positive number"),
             (t.log_every >= 1, "log_every must be ≥ 1"),
             (t.eval_samples >= 2, "eval_samples must be ≥ 2"),
+            (isinstance(t.labels, int) and t.labels >= 0, "labels must be a whole number ≥ 0"),
+            (t.labels == 0 or 1 <= t.label_batch <= t.batch_size, "label_batch must be between 1 and batch_size"),
+            (_finite(o.label_weight) and o.label_weight >= 0, "label_weight must be a finite number ≥ 0"),
+            (t.labels == 0 or t.dataset == "dsprites", "labels need ground-truth factors: only dsprites has them"),
+            (t.labels == 0 or len(o.pinned or FACTOR_NAMES) <= m.latent_dim,
+             "cannot pin more factors than there are latent dimensions (with no --pin, all five are pinned)"),
+            (t.dataset != "dsprites" or set(o.pinned) <= set(FACTOR_NAMES),
+             f"pinned factors must be among {', '.join(FACTOR_NAMES)}"),
+            (len(set(o.pinned)) == len(o.pinned), "each factor can be pinned once"),
         ]
         for ok, message in checks:
             if not ok:

@@ -14,6 +14,7 @@ from pathlib import Path
 from .checkpoint import save_run
 from .data import load_dataset
 from .evaluation import evaluate
+from .supervision import pinned_dims
 
 EVAL_SAMPLES = 10_000
 EVAL_SEED = 12345
@@ -23,7 +24,7 @@ EVAL_SEED = 12345
 class GalleryEntry:
     name: str
     title: str
-    role: str  # beta-ladder, collapse, cure, seed-spread, decoder
+    role: str  # beta-ladder, collapse, cure, seed-spread, pinned
     flags: tuple[str, ...]
 
 
@@ -32,6 +33,8 @@ _CONV = ("--decoder", "conv", *_STEPS)
 #: the strongest autoregressive decoder at β = 1; its cure adds a warm-up and Kingma free bits
 AR = ("--decoder", "pixelcnn8", "--beta", "1", "--batch-size", "32", "--lr", "0.001", "--log-every", "20")
 CURE = ("--schedule", "linear", "--warmup-fraction", "0.3", "--free-bits", "1", "--free-bits-mode", "batch")
+#: label budget of the pinned-axes runs, the twins of the recipe's seed-spread runs
+LABELS = 300
 
 ENTRIES = (
     GalleryEntry("beta1", "β = 1 (plain VAE): sharp, entangled", "beta-ladder", ("--beta", "1", *_CONV)),
@@ -44,6 +47,8 @@ ENTRIES = (
     GalleryEntry("collapse", "Autoregressive decoder, β = 1, no annealing, no free bits: collapsed", "collapse",
                  (*AR, "--schedule", "constant", "--free-bits", "0", "--steps", "800")),
     GalleryEntry("cure", "Same decoder + KL warm-up + free bits: the code is used", "cure", (*AR, *CURE, "--steps", "800")),
+    *(GalleryEntry(f"labels{LABELS}-seed{s}", f"Short-run recipe + {LABELS} labels pinning all five factors, seed {s}", "pinned",
+                   ("--beta", "4", "--seed", str(s), "--labels", str(LABELS), *_STEPS)) for s in range(3)),
 )
 
 
@@ -69,13 +74,15 @@ def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, lo
         start = time.perf_counter()
         run = train(config, final_eval=False)
         dataset = load_dataset(config.train.dataset, config.train.npz_path, config.train.data_root)
-        run.metrics.update(evaluate(run.model, dataset, n=EVAL_SAMPLES, seed=EVAL_SEED))
+        run.metrics.update(evaluate(run.model, dataset, n=EVAL_SAMPLES, seed=EVAL_SEED, with_dci=True,
+                                    pinned=pinned_dims(config, dataset.factor_names)))
         path = save_run(run, out_dir / f"{entry.name}.pt")
         m = run.metrics
         by_name[entry.name] = {
             "name": entry.name, "file": path.name, "title": entry.title, "role": entry.role,
             "config": config.to_dict(),
-            "metrics": {k: m[k] for k in ("mig", "active_units", "kl", "mi", "recon") if k in m},
+            "metrics": {k: m[k] for k in ("mig", "dci_disentanglement", "active_units", "kl", "mi", "recon", "pinned_mi")
+                        if k in m},
             "metrics_sample": {"samples": EVAL_SAMPLES, "seed": EVAL_SEED},
             "train_seconds": round(time.perf_counter() - start, 1),
             "command": "python -m explorer " + " ".join(argv),

@@ -25,6 +25,7 @@ class LossParts:
     kl_penalised: torch.Tensor  # the KL term after free bits (the surrogate actually weighted)
     weight: float               # effective weight on the KL term this step
     capacity: float | None      # target C under the capacity schedule
+    label: torch.Tensor | None = None  # the pinned-axes term, where the run has labels (added by the trainer)
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -10,6 +10,7 @@ from .models import VAE
 HISTORY_KEYS = (
     "step", "images", "seconds", "loss", "recon", "kl", "kl_penalised", "kl_weight", "capacity",
     "kl_per_dim", "eval_kl", "active_units", "mi", "mig",
+    "label_loss", "pinned_mi",  # runs with labels only (None otherwise)
 )
 
 

@@ -20,6 +20,7 @@ from .evaluation import code_diagnostics, draw_eval_sample, encode, evaluate
 from .models import build_model
 from .objective import vae_loss
 from .run import Run
+from .supervision import LabelledPool, label_loss, pinned_dims
 
 ProgressFn = Callable[[Run, float], None]
 StopFn = Callable[[], bool]
@@ -39,6 +40,8 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
     optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
     run = Run(config=config, model=model)
     eval_sample = draw_eval_sample(dataset, t.eval_samples, t.seed)
+    pool = LabelledPool.draw(dataset, t.labels, config.objective.pinned, t.seed) if t.labels else None
+    pinned = pinned_dims(config, dataset.factor_names)
 
     acc = _Accumulator()
     good_state = copy.deepcopy(model.state_dict())
@@ -53,12 +56,15 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
     def log_point() -> None:
         nonlocal good_state
         mu, logvar = encode(model, eval_sample.images)
-        diag = code_diagnostics(mu, logvar, eval_sample.factors, seed=t.seed)
+        diag = code_diagnostics(mu, logvar, eval_sample.factors, seed=t.seed, pinned=pinned,
+                                factor_names=dataset.factor_names)
         row = acc.means()
         row.update(
             step=step, images=step * t.batch_size, seconds=elapsed,
             eval_kl=diag["kl"], active_units=diag["active_units"], mi=diag["mi"], mig=diag.get("mig"),
         )
+        if pinned:
+            row["pinned_mi"] = diag["pinned_mi"]
         for key, values in run.history.items():
             values.append(row.get(key))
         acc.reset()
@@ -73,10 +79,16 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
         if stop is not None and stop():
             run.status, run.reason = "cancelled", f"stopped by the user after {step} steps"
             break
-        x = torch.from_numpy(dataset.images(dataset.sample_indices(t.batch_size, rng)))
+        indices = dataset.sample_indices(t.batch_size, rng)
+        if pool is not None:  # the first images of the batch come from the labelled pool
+            indices[: t.label_batch], targets = pool.sample(t.label_batch)
+        x = torch.from_numpy(dataset.images(indices))
         x = x.contiguous(memory_format=torch.channels_last)
         logits, mu, logvar = model(x)
         parts = vae_loss(logits, x, mu, logvar, config.objective, progress())
+        if pool is not None:
+            parts.label = label_loss(mu[: t.label_batch], targets)
+            parts.loss = parts.loss + config.objective.label_weight * parts.label
         if not torch.isfinite(parts.loss):
             _diverged(run, model, good_state, step, "the loss became non-finite")
             break
@@ -103,7 +115,8 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
     # back to the standard layout, so the returned model computes exactly what its saved checkpoint will
     model.to(memory_format=torch.contiguous_format)
     if final_eval:
-        run.metrics = evaluate(model, dataset, n=t.eval_samples, seed=t.seed + 1, recon_samples=min(500, t.eval_samples))
+        run.metrics = evaluate(model, dataset, n=t.eval_samples, seed=t.seed + 1, recon_samples=min(500, t.eval_samples),
+                               pinned=pinned)
     run.metrics.update(steps=step, seconds=elapsed, images=step * t.batch_size, status=run.status)
     model.eval()
     return run
@@ -132,6 +145,8 @@ class _Accumulator:
         for key, value in (("loss", parts.loss.item()), ("recon", parts.recon.item()), ("kl", parts.kl.item()),
                            ("kl_penalised", parts.kl_penalised.item())):
             self.sums[key] = self.sums.get(key, 0.0) + value
+        if parts.label is not None:
+            self.sums["label_loss"] = self.sums.get("label_loss", 0.0) + parts.label.item()
         dims = parts.kl_per_dim.numpy().astype(float)
         self.kl_dims = dims if self.kl_dims is None else self.kl_dims + dims
         self.last = {"kl_weight": parts.weight, "capacity": parts.capacity}

@@ -13,6 +13,7 @@ import torch
 from PIL import Image
 
 from .models import VAE
+from .supervision import dimension_names
 
 
 def traversal_codes(z0: np.ndarray, values: np.ndarray, dims: list[int] | None = None) -> np.ndarray:
@@ -50,22 +51,15 @@ def grid_image(grid: np.ndarray, gap: int = 2) -> Image.Image:
 
 
 def row_labels(metrics: dict, factor_names: tuple[str, ...] | None, dims: list[int] | None = None) -> list[str]:
-    """One label per latent: 'z3 · posX · KL 2.1' (or '· inactive'), from a run's metrics."""
+    """One label per latent: 'z3 · posX · KL 2.1', 'z0 = posX (pinned) · KL 3.0' or '… · inactive'."""
     kl = metrics.get("kl_per_dim") or []
     var = metrics.get("posterior_mean_variance") or []
-    mi = metrics.get("mi_matrix")
+    names = dimension_names(metrics, factor_names, len(kl))
     dims = list(range(len(kl))) if dims is None else dims
     labels = []
     for d in dims:
-        active = d < len(var) and var[d] > 0.01
-        parts = [f"z{d}"]
-        if active and mi is not None and factor_names:
-            column = [row[d] for row in mi]
-            best = int(np.argmax(column))
-            if column[best] > 0.05:  # nats; below this the dim tells little about any factor
-                parts.append(factor_names[best])
-        parts.append(f"KL {kl[d]:.1f}" if d < len(kl) else "")
-        if not active:
+        parts = [names[d] if d < len(names) else f"z{d}", f"KL {kl[d]:.1f}" if d < len(kl) else ""]
+        if not (d < len(var) and var[d] > 0.01):
             parts.append("inactive")
         labels.append(" · ".join(p for p in parts if p))
     return labels

@@ -20,7 +20,10 @@ def tiny_gallery(tmp_path_factory):
     out = tmp_path_factory.mktemp("gallery")
     entries = (gallery.GalleryEntry("b1", "β = 1", "beta-ladder", ("--beta", "1", "--decoder", "conv", *TINY)),
                gallery.GalleryEntry("b4", "β = 4", "beta-ladder", ("--beta", "4", "--decoder", "conv", *TINY)),
-               gallery.GalleryEntry("ar", "AR", "collapse", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4", *TINY)))
+               gallery.GalleryEntry("ar", "AR", "collapse", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4", *TINY)),
+               gallery.GalleryEntry("s0", "seed 0", "seed-spread", ("--decoder", "conv", *TINY)),
+               gallery.GalleryEntry("p0", "seed 0 + labels", "pinned",
+                                    ("--decoder", "conv", "--labels", "20", "--label-batch", "4", "--pin", "posX,posY", *TINY)))
     mp = pytest.MonkeyPatch()
     mp.setattr(gallery, "ENTRIES", entries)
     mp.setattr(gallery, "EVAL_SAMPLES", 200)
@@ -103,7 +106,7 @@ def test_compare_shows_grids_metrics_and_downloads_for_linked_runs():
     assert len(at.get("image")) >= 4  # two grids and two reconstruction strips
     assert [b.label for b in at.get("download_button")].count("PNG") == 2
     gallery, metrics = at.dataframe
-    assert list(gallery.value.index) == ["g:b1", "g:b4", "g:ar"] and "MIG" in gallery.value.columns
+    assert list(gallery.value.index) == ["g:b1", "g:b4", "g:ar", "g:s0", "g:p0"] and "MIG" in gallery.value.columns
     assert list(metrics.value.index) == ["g:b1", "g:b4"] and "MIG gap posX" in metrics.value.columns
 
 
@@ -130,6 +133,43 @@ def test_ladder_lays_out_the_gallery_betas():
     at = _page("ladder").run()
     assert not at.exception
     assert "β = 1" in at.markdown[1].value and "β = 4" in at.markdown[2].value
+
+
+def test_pinned_page_sets_the_seed_spread_against_labels_and_links_each_pair():
+    at = _page("pinned").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert sorted(table["labels"]) == [0, 20] and "MI share posX" in table.columns
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_pinned_dimensions_carry_their_factor_names_in_grids_and_editor_sliders():
+    at = _page("compare")
+    at.query_params["runs"] = "g:p0"
+    at.run()
+    assert not at.exception
+    heatmap = next(c for c in at.get("plotly_chart") if "latent MI" in c.proto.spec)  # the MI heatmap's title
+    assert "z0 = posX (pinned)" in heatmap.proto.spec and "z1 = posY (pinned)" in heatmap.proto.spec
+    at = _page("editor")
+    at.query_params["run"] = "g:p0"
+    at.run()
+    assert not at.exception
+    assert [s.label for s in at.slider][:2] == ["z0 = posX (pinned)", "z1 = posY (pinned)"]
+
+
+def test_train_page_label_budget_and_pins_reach_the_submitted_config(monkeypatch):
+    trainer = _InstantTrainer()
+    trainer.release.set()
+    manager = JobManager(max_concurrent=1, trainer=trainer)
+    monkeypatch.setattr(page_train, "job_manager", lambda: manager)
+    at = _page("train")
+    at.query_params["labels"] = "300"
+    at.run()
+    assert not at.exception
+    at.multiselect(key="pin").set_value(["posY", "scale"]).run()
+    at.button[0].click().run()
+    config = manager.jobs()[0].config
+    assert config.train.labels == 300 and config.objective.pinned == ("posY", "scale")
 
 
 def test_editor_sliders_edit_the_decoded_image():

@@ -64,9 +64,10 @@ def rate_distortion_figure(histories: dict[str, dict], entropy: float | None = N
     return fig
 
 
-def mi_heatmap(mi_matrix, factor_names, title: str) -> go.Figure:
+def mi_heatmap(mi_matrix, factor_names, title: str, dim_names: list[str] | None = None) -> go.Figure:
     m = np.asarray(mi_matrix, dtype=float)
-    fig = go.Figure(go.Heatmap(z=m, x=[f"z{d}" for d in range(m.shape[1])], y=list(factor_names), colorscale="Blues",
+    x = dim_names or [f"z{d}" for d in range(m.shape[1])]
+    fig = go.Figure(go.Heatmap(z=m, x=x, y=list(factor_names), colorscale="Blues",
                                colorbar=dict(title="nats"), text=np.round(m, 2), texttemplate="%{text}"))
     fig.update_layout(title=title, height=260, margin=dict(l=10, r=10, t=40, b=10))
     return fig
@@ -79,3 +80,24 @@ def _has(hist: dict, key: str) -> bool:
 def _series(hist: dict, key: str):
     pairs = [(s, v) for s, v in zip(hist.get("step", []), hist.get(key, [])) if v is not None]
     return ([p[0] for p in pairs], [p[1] for p in pairs]) if pairs else ([], [])
+
+
+def seed_spread_figure(points: list[dict], metrics=(("mig", "MIG"), ("dci_disentanglement", "DCI disentanglement"))) -> go.Figure:
+    """One panel per metric: every seed as a dot at its label budget, the median as a bar across."""
+    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[t for _, t in metrics])
+    budgets = sorted({p["labels"] for p in points})
+    for j, (key, _) in enumerate(metrics):
+        for budget in budgets:
+            group = [p for p in points if p["labels"] == budget and p.get(key) is not None]
+            if not group:
+                continue
+            x = f"{budget} labels"
+            fig.add_trace(go.Scatter(x=[x] * len(group), y=[p[key] for p in group], mode="markers+text",
+                                     text=[f"seed {p['seed']}" for p in group], textposition="middle right",
+                                     marker=dict(size=10), showlegend=False, name=x), row=1, col=j + 1)
+            fig.add_trace(go.Scatter(x=[x], y=[float(np.median([p[key] for p in group]))], mode="markers",
+                                     marker=dict(symbol="line-ew-open", size=40, line=dict(width=3)),
+                                     name="median", showlegend=False), row=1, col=j + 1)
+        fig.update_yaxes(rangemode="tozero", row=1, col=j + 1)
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10))
+    return fig

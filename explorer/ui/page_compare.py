@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from ..supervision import dimension_names
 from ..traversal import grid_gif, labelled_grid_image
 from .figures import curves_figure, kl_heatmap, mi_heatmap, rate_distortion_figure
 from .params import parse_number, parse_run_refs
@@ -77,7 +78,8 @@ def show_runs(refs: list[str], start: int | None) -> None:
     for col, (ref, run) in zip(heat_cols, runs.items()):
         names = factor_names(run)
         if names and run.metrics.get("mi_matrix"):
-            col.plotly_chart(mi_heatmap(run.metrics["mi_matrix"], names, f"factor × latent MI: {ref}"), width="stretch",
+            dims = dimension_names(run.metrics, names, len(run.metrics["mi_matrix"][0]))
+            col.plotly_chart(mi_heatmap(run.metrics["mi_matrix"], names, f"factor × latent MI: {ref}", dims), width="stretch",
                              key=f"mi-{ref}")
     st.subheader("Training curves")
     histories = {ref: run.history for ref, run in runs.items()}
@@ -90,7 +92,8 @@ def show_runs(refs: list[str], start: int | None) -> None:
 def grid_column(ref: str, run, start: int | None) -> None:
     o, m = run.config.objective, run.metrics
     st.markdown(f"**{ref}** · β = {o.beta:g} · {run.config.model.decoder} · {o.schedule}"
-                + (f" · free bits {o.free_bits:g}" if o.free_bits else ""))
+                + (f" · free bits {o.free_bits:g}" if o.free_bits else "")
+                + (f" · {run.config.train.labels} labels" if run.config.train.labels else ""))
     c = st.columns(3)
     c[0].metric("active units", m.get("active_units", "–"))
     c[1].metric("MIG", f"{m['mig']:.3f}" if m.get("mig") is not None else "–")
@@ -117,7 +120,7 @@ def metrics_table(runs: dict, extra: dict | None = None) -> pd.DataFrame:
     for ref, run in runs.items():
         m, o = {**run.metrics, **(extra or {}).get(ref, {})}, run.config.objective
         row = {"β": o.beta, "decoder": run.config.model.decoder, "schedule": o.schedule, "free bits": o.free_bits,
-               "MIG": m.get("mig"), "active units": m.get("active_units"), "KL (nats)": m.get("kl"),
+               "labels": run.config.train.labels, "MIG": m.get("mig"), "active units": m.get("active_units"), "KL (nats)": m.get("kl"),
                "I(x;z) (nats)": m.get("mi"), "recon NLL (nats)": m.get("recon")}
         names = factor_names(run)
         for name, gap in zip(names or (), m.get("mig_gaps") or ()):
@@ -153,7 +156,8 @@ def gallery_table() -> None:
             c, m = e["config"], e["metrics"]
             rows.append({"run": f"g:{e['name']}", "title": e["title"], "role": e["role"], "β": c["objective"]["beta"],
                          "decoder": c["model"]["decoder"], "schedule": c["objective"]["schedule"],
-                         "free bits": c["objective"]["free_bits"], "steps": c["train"]["steps"],
+                         "free bits": c["objective"]["free_bits"], "labels": c["train"].get("labels", 0),
+                         "steps": c["train"]["steps"],
                          "MIG": m.get("mig"), "active units": m.get("active_units"), "KL": m.get("kl"),
                          "I(x;z)": m.get("mi"), "recon": m.get("recon")})
         st.dataframe(pd.DataFrame(rows).set_index("run"), width="stretch")

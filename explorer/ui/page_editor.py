@@ -6,6 +6,7 @@ import streamlit as st
 import torch
 
 from ..images import ImageRejected, image_to_input
+from ..supervision import dimension_names
 from .params import parse_number
 from .runs import available_runs, cached_decode, dataset_images, factor_names, get_run
 
@@ -35,21 +36,17 @@ def editor_page() -> None:
         return
     mean = run.model.encode_mean(torch.from_numpy(x[None, None].astype(np.float32)))[0].numpy()
     var = run.metrics.get("posterior_mean_variance") or [1.0] * len(mean)
-    active = [d for d, v in enumerate(var) if v > 0.01]
+    pinned = [int(d) for d in run.metrics.get("pinned") or {}]  # named by labels: always offered, even if quiet
+    active = sorted({d for d, v in enumerate(var) if v > 0.01} | set(pinned))
     if not active:
         st.warning("This model has no active latent dimension (its code collapsed): every slider would do nothing.")
         return
-    names = factor_names(run)
-    mi = run.metrics.get("mi_matrix")
+    names = dimension_names(run.metrics, factor_names(run), len(mean))
     code = mean.copy()
     st.markdown("**Sliders** (posterior mean ± 3)")
     slider_cols = st.columns(min(4, len(active)))
     for i, d in enumerate(active):
-        label = f"z{d}"
-        if names and mi:
-            column = [row[d] for row in mi]
-            label += f" · {names[int(np.argmax(column))]}"
-        code[d] = slider_cols[i % len(slider_cols)].slider(label, -4.0, 4.0, float(np.clip(mean[d], -4, 4)), 0.1,
+        code[d] = slider_cols[i % len(slider_cols)].slider(names[d], -4.0, 4.0, float(np.clip(mean[d], -4, 4)), 0.1,
                                                            key=f"edit-{ref}-{d}")
     rounded = tuple(float(round(v, 2)) for v in code)
     edited = cached_decode(ref, rounded, run)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ..config import ModelConfig, ObjectiveConfig, RunConfig, TrainConfig
+from ..data.dsprites_grid import FACTOR_NAMES
 from ..jobs import Busy
 from ..models import DECODERS
 from .figures import curves_figure
@@ -18,6 +19,7 @@ SCHEDULE_HELP = {
     "capacity": "capacity (Burgess et al. 2018): γ·|KL − C| with C rising, releasing information gradually",
 }
 MAX_SECONDS = 300
+LABEL_BUDGETS = [0, 30, 100, 300, 1000, 3000]
 
 
 def controls() -> RunConfig:
@@ -64,11 +66,24 @@ def controls() -> RunConfig:
                             help="wall-clock training time on the server's CPU")
         seed = st.number_input("Seed", 0, 10_000, 0, key="seed", bind="query-params",
                                help="disentanglement varies a lot between seeds (Locatello et al. 2019)")
+        labels = st.select_slider("Labelled images (pinned axes)", LABEL_BUDGETS, value=0, key="labels",
+                                  bind="query-params", disabled=dataset != "dsprites",
+                                  help="0 = the unsupervised β-VAE. Otherwise this many images carry their factor values, "
+                                       "and latent dim k is pulled towards the k-th pinned factor on them")
+        pinned = ()
+        if labels and dataset == "dsprites":
+            pinned = st.multiselect("Pinned factors (dims 0, 1, … in this order)", list(FACTOR_NAMES), list(FACTOR_NAMES),
+                                    key="pin", bind="query-params", max_selections=int(latent),
+                                    help="each chosen factor gets its own latent dimension, named after it everywhere")
+            if not pinned:
+                st.caption("No factor pinned, so the labels are not used: this trains the unsupervised β-VAE.")
+                labels = 0
     ar = decoder.startswith("pixelcnn")
     return RunConfig(
         model=ModelConfig(latent_dim=int(latent), decoder=decoder),
-        objective=ObjectiveConfig(beta=float(beta), schedule=schedule, free_bits=float(free_bits), free_bits_mode=mode, **extra),
-        train=TrainConfig(dataset=dataset, seconds=float(seconds), seed=int(seed),
+        objective=ObjectiveConfig(beta=float(beta), schedule=schedule, free_bits=float(free_bits), free_bits_mode=mode,
+                                  pinned=tuple(pinned), **extra),
+        train=TrainConfig(dataset=dataset, seconds=float(seconds), seed=int(seed), labels=int(labels) if dataset == "dsprites" else 0,
                           batch_size=32 if ar else d_train.batch_size, lr=1e-3 if ar else d_train.lr,
                           log_every=20 if ar else d_train.log_every),
     )

@@ -8,7 +8,7 @@ import streamlit as st
 
 #: Every query parameter some page reads or binds; anything else in a link is ignored, visibly.
 KNOWN_PARAMS = {"runs", "start", "run", "image", "job", "ladder50", "dataset", "beta", "z", "decoder", "schedule",
-                "warmup", "cycles", "ramp", "cap", "gamma", "fb", "fbmode", "seconds", "seed"}
+                "warmup", "cycles", "ramp", "cap", "gamma", "fb", "fbmode", "seconds", "seed", "labels", "pin"}
 
 
 def unknown_params_notice() -> None:
@@ -18,12 +18,12 @@ def unknown_params_notice() -> None:
         st.sidebar.info(f"Ignored link parameter(s) this app does not know: {shown}")
 
 
-def incoming_link_values() -> dict[str, str]:
+def incoming_link_values() -> dict[str, list[str]]:
     """The link's parameters as they arrived, before bound widgets take them (or silently drop them)."""
-    return {k: st.query_params.get(k) for k in st.query_params}
+    return {k: st.query_params.get_all(k) for k in st.query_params}
 
 
-def replaced_link_values_notice(incoming: dict[str, str]) -> None:
+def replaced_link_values_notice(incoming: dict[str, list[str]]) -> None:
     """Name every link value a bound control did not take as given.
 
     Streamlit seeds a ``bind="query-params"`` widget from the link when the value is one the
@@ -32,14 +32,18 @@ def replaced_link_values_notice(incoming: dict[str, str]) -> None:
     """
     replaced = []
     for key, raw in incoming.items():
-        if key in KNOWN_PARAMS and key in st.session_state and not _same_value(raw, st.session_state[key]):
-            replaced.append(f"{key}={raw[:20]!r} → {_shown(st.session_state[key])}")
+        if key in KNOWN_PARAMS and key in st.session_state and raw and not _same_value(raw, st.session_state[key]):
+            asked = ",".join(raw) if len(raw) > 1 else raw[-1]
+            replaced.append(f"{key}={asked[:20]!r} → {_shown(st.session_state[key])}")
     if replaced:
         st.sidebar.warning("The link asked for value(s) these controls do not offer; using instead: "
                            + "; ".join(replaced[:6]) + (" …" if len(replaced) > 6 else ""))
 
 
-def _same_value(raw: str, value) -> bool:
+def _same_value(raws: list[str], value) -> bool:
+    if isinstance(value, (list, tuple)):  # a multiselect: repeated parameters
+        return sorted(raws) == sorted(map(str, value))
+    raw = raws[-1]
     if isinstance(value, bool):
         return raw.strip().lower() == str(value).lower()
     if isinstance(value, (int, float)):
@@ -51,6 +55,8 @@ def _same_value(raw: str, value) -> bool:
 
 
 def _shown(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value)) or "none"
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 

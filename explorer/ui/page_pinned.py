@@ -1,0 +1,51 @@
+"""Page: pinned axes. The seed lottery of the unsupervised β-VAE against a few hundred labels."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from .figures import seed_spread_figure
+from .nav import pages
+from .runs import gallery_index
+
+ROLES = ("seed-spread", "pinned")  # the recipe's seeds without labels, and their twins with labels
+
+
+def spread_points(entries: list[dict]) -> list[dict]:
+    """One row per gallery run of the comparison: its seed, label budget and headline scores."""
+    points = []
+    for e in entries:
+        if e["role"] not in ROLES:
+            continue
+        c, m = e["config"], e["metrics"]
+        point = {"run": f"g:{e['name']}", "seed": c["train"]["seed"], "labels": c["train"].get("labels", 0),
+                 "steps": c["train"]["steps"], "mig": m.get("mig"), "dci_disentanglement": m.get("dci_disentanglement")}
+        point.update({f"MI share {k}": v for k, v in (m.get("pinned_mi") or {}).items()})
+        points.append(point)
+    return points
+
+
+def pinned_page() -> None:
+    st.title("Pinned axes")
+    st.markdown(
+        "Locatello et al. (2019) proved that without supervision no method can guarantee disentangled axes: which "
+        "axes you get depends on the model's biases and on the **random seed**. Their practical advice is to pin the "
+        "factors with a little supervision and to report numbers over seeds. Below, the short-run recipe trained with "
+        "three seeds, once unsupervised and once with a few hundred labelled images that tie latent dimension *k* to "
+        "factor *k* (a supervised term on the encoder's mean; the README says why this design). Each dot is one "
+        "seed, scored on a fresh 10,000-image sample.")
+    points = spread_points(gallery_index())
+    if not any(p["labels"] for p in points) or not any(not p["labels"] for p in points):
+        st.warning("This server's gallery lacks the seed-spread or pinned runs (checkpoints/index.json); "
+                   "train your own on the Train page with the label budget control.")
+        return
+    st.plotly_chart(seed_spread_figure(points), width="stretch", key="spread")
+    table = pd.DataFrame(points).set_index("run").sort_values(["labels", "seed"])
+    st.dataframe(table, width="stretch")
+    st.caption("MI share: the fraction of a factor's entropy that its pinned dimension carries (1 = all of it).")
+    st.markdown("**Look for yourself:** the same seed with and without labels, traversal rows named by factor:")
+    cols = st.columns(3)
+    for col, seed in zip(cols, sorted({p["seed"] for p in points})):
+        pair = [p["run"] for p in sorted(points, key=lambda p: p["labels"]) if p["seed"] == seed]
+        col.page_link(pages()["compare"], label=f"seed {seed}: {' vs '.join(pair)}", icon=":material/compare:",
+                      query_params={"runs": ",".join(pair)})
