@@ -36,6 +36,14 @@ class AppServer:
             pass
         return None
 
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time the server process has used so far (Linux /proc)."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+
 
 @contextmanager
 def running_app(env: dict[str, str] | None = None, start_timeout: float = 60.0) -> Iterator[AppServer]:

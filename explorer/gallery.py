@@ -7,6 +7,7 @@ run can be reproduced alone), evaluates it on a fresh sample and writes ``index.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,8 +65,6 @@ def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, lo
 
     out_dir.mkdir(parents=True, exist_ok=True)
     index_path = out_dir / "index.json"
-    index = json.loads(index_path.read_text()) if index_path.exists() else {"runs": []}
-    by_name = {r["name"]: r for r in index["runs"]}
     for entry in ENTRIES:
         if only and entry.name not in only:
             continue
@@ -78,7 +77,7 @@ def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, lo
                                     pinned=pinned_dims(config, dataset.factor_names)))
         path = save_run(run, out_dir / f"{entry.name}.pt")
         m = run.metrics
-        by_name[entry.name] = {
+        record = {
             "name": entry.name, "file": path.name, "title": entry.title, "role": entry.role,
             "config": config.to_dict(),
             "metrics": {k: m[k] for k in ("mig", "dci_disentanglement", "active_units", "kl", "mi", "recon", "pinned_mi")
@@ -89,9 +88,18 @@ def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, lo
         }
         log(f"{entry.name}: {run.status}, MIG {m.get('mig', float('nan')):.3f}, AU {m['active_units']}, "
             f"KL {m['kl']:.2f}, MI {m['mi']:.2f}, recon {m['recon']:.1f} ({time.perf_counter() - start:.0f} s)")
-        order = [e.name for e in ENTRIES]
-        index = {"runs": sorted(by_name.values(), key=lambda r: order.index(r["name"]) if r["name"] in order else 99)}
-        tmp = index_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(index, indent=1) + "\n")
-        tmp.replace(index_path)
+        _write_index(index_path, record)
     return index_path
+
+
+def _write_index(index_path: Path, record: dict) -> None:
+    """Add or replace one run in the index, re-reading it first so that builds running side by side
+    (e.g. ``--only a`` and ``--only b`` in two processes) keep each other's entries."""
+    current = json.loads(index_path.read_text()) if index_path.exists() else {"runs": []}
+    by_name = {r["name"]: r for r in current["runs"]}
+    by_name[record["name"]] = record
+    order = [e.name for e in ENTRIES]
+    index = {"runs": sorted(by_name.values(), key=lambda r: order.index(r["name"]) if r["name"] in order else 99)}
+    tmp = index_path.with_suffix(f".json.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(index, indent=1) + "\n")
+    tmp.replace(index_path)
