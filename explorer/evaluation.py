@@ -70,6 +70,7 @@ def code_diagnostics(mu: np.ndarray, logvar: np.ndarray, factors: np.ndarray | N
         "kl": float(np.sum(kl_dims)),
         "kl_per_dim": [float(v) for v in kl_dims],
         "active_units": int(au["active_units"]),
+        "informative_units": int(M.informative_units(mu, logvar)["informative_units"]),
         "posterior_mean_variance": [float(v) for v in au["variances"]],
         "mi": float(M.mutual_information(mu, logvar, seed=seed)["mi"]),
     }

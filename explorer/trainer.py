@@ -61,7 +61,8 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
         row = acc.means()
         row.update(
             step=step, images=step * t.batch_size, seconds=elapsed,
-            eval_kl=diag["kl"], active_units=diag["active_units"], mi=diag["mi"], mig=diag.get("mig"),
+            eval_kl=diag["kl"], active_units=diag["active_units"], informative_units=diag["informative_units"],
+            mi=diag["mi"], mig=diag.get("mig"),
         )
         if pinned:
             row["pinned_mi"] = diag["pinned_mi"]

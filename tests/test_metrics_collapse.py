@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.metrics import active_units, kl_per_dim, mutual_information, rate_distortion
+from explorer.metrics import active_units, informative_units, kl_per_dim, mutual_information, rate_distortion
 
 
 def test_active_units_counts_the_constructed_active_latents():
@@ -82,3 +82,20 @@ def test_mi_max_batch_subsamples_and_accepts_tensors():
 def test_rate_distortion_pairs_means():
     out = rate_distortion([1.0, 3.0], np.array([10.0, 20.0]))
     assert out == {"rate": 2.0, "distortion": 15.0, "neg_elbo": 17.0, "elbo": -17.0}
+
+
+@pytest.mark.parametrize("mean_std, sigma, informative, burda_active", [
+    (0.15, 1.0, False, True),     # collapsed: means jitter, posterior noise ≈ prior; Burda counts it
+    (0.01, 0.001, True, False),   # used at a tiny scale: Burda misses it
+    (1.0, 0.1, True, True),       # an ordinary used latent
+    (0.0, 1.0, False, False),     # an ordinary collapsed latent
+])
+def test_informative_units_are_scale_free_where_burdas_count_is_not(mean_std, sigma, informative, burda_active):
+    rng = np.random.default_rng(0)
+    mu = rng.normal(0.0, 1.0, size=(20_000, 1)) * mean_std
+    logvar = np.full_like(mu, 2 * np.log(sigma))
+    res = informative_units(mu, logvar)
+    expected_nats = 0.5 * np.log1p(mean_std ** 2 / sigma ** 2)
+    assert res["nats"][0] == pytest.approx(expected_nats, rel=0.05, abs=1e-4)
+    assert res["informative_units"] == int(informative)
+    assert active_units(mu)["active_units"] == int(burda_active)

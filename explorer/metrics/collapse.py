@@ -36,6 +36,26 @@ def active_units(means, threshold: float = 0.01) -> dict:
             "active": active.tolist(), "threshold": float(threshold)}
 
 
+def informative_units(mu, logvar, min_nats: float = 0.1) -> dict:
+    """Latents whose mean varies across the data *relative to their own posterior noise*.
+
+    Burda's count compares Var_x(μ_d) with a fixed 0.01, so it depends on the code's scale: a
+    collapsed latent whose means jitter by 0.15 while σ ≈ 1 counts as active, and a used latent
+    whose means and σ are both tiny counts as collapsed. Here the signal-to-noise ratio
+    Var_x(μ_d) / E_x[σ_d²] goes into the Gaussian-channel formula ½·log(1 + SNR), the most
+    information (nats) such a latent could carry about x; a latent is informative above ``min_nats``.
+    """
+    mu, logvar = _matrix(mu, "mu"), _matrix(logvar, "logvar")
+    if mu.shape != logvar.shape:
+        raise ValueError(f"mu {mu.shape} and logvar {logvar.shape} differ")
+    signal = mu.var(axis=0, ddof=1) if mu.shape[0] > 1 else np.zeros(mu.shape[1])
+    snr = signal / np.exp(logvar).mean(axis=0)
+    nats = 0.5 * np.log1p(snr)
+    informative = nats > min_nats
+    return {"informative_units": int(informative.sum()), "nats": nats.tolist(), "snr": snr.tolist(),
+            "informative": informative.tolist(), "min_nats": float(min_nats)}
+
+
 def kl_per_dim(mu, logvar) -> np.ndarray:
     """(D,) batch mean of KL(N(mu, exp(logvar)) ‖ N(0, 1)) per latent, in nats.
 

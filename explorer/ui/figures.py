@@ -7,7 +7,8 @@ from plotly.subplots import make_subplots
 
 CURVES = (
     ("eval_kl", "raw KL (nats)"),
-    ("active_units", "active units"),
+    ("active_units", "active units (Burda: Var(μ) > 0.01)"),
+    ("informative_units", "informative units (½·log(1 + Var(μ)/E[σ²]) > 0.1 nat)"),
     ("recon", "reconstruction NLL (nats)"),
     ("kl_weight", "effective KL weight"),
     ("mi", "I(x; z) estimate (nats)"),

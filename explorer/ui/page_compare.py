@@ -94,10 +94,12 @@ def grid_column(ref: str, run, start: int | None) -> None:
     st.markdown(f"**{ref}** · β = {o.beta:g} · {run.config.model.decoder} · {o.schedule}"
                 + (f" · free bits {o.free_bits:g}" if o.free_bits else "")
                 + (f" · {run.config.train.labels} labels" if run.config.train.labels else ""))
-    c = st.columns(3)
-    c[0].metric("active units", m.get("active_units", "–"))
-    c[1].metric("MIG", f"{m['mig']:.3f}" if m.get("mig") is not None else "–")
-    c[2].metric("KL (nats)", f"{m['kl']:.2f}" if "kl" in m else "–")
+    c = st.columns(4)
+    c[0].metric("active units", m.get("active_units", "–"), help="Burda et al.: Var_x(μ_d) > 0.01 (depends on the code's scale)")
+    c[1].metric("informative units", m.get("informative_units", "–"),
+                help="½·log(1 + Var_x(μ_d)/E[σ_d²]) > 0.1 nat: the mean moves more than the posterior's own noise")
+    c[2].metric("MIG", f"{m['mig']:.3f}" if m.get("mig") is not None else "–")
+    c[3].metric("KL (nats)", f"{m['kl']:.2f}" if "kl" in m else "–")
     with st.spinner("decoding the traversal grid…"):
         grid, labels, info = cached_grid(ref, start, run)
     grid = grid.astype(np.float32)
@@ -120,7 +122,8 @@ def metrics_table(runs: dict, extra: dict | None = None) -> pd.DataFrame:
     for ref, run in runs.items():
         m, o = {**run.metrics, **(extra or {}).get(ref, {})}, run.config.objective
         row = {"β": o.beta, "decoder": run.config.model.decoder, "schedule": o.schedule, "free bits": o.free_bits,
-               "labels": run.config.train.labels, "MIG": m.get("mig"), "active units": m.get("active_units"), "KL (nats)": m.get("kl"),
+               "labels": run.config.train.labels, "MIG": m.get("mig"), "active units": m.get("active_units"),
+               "informative units": m.get("informative_units"), "KL (nats)": m.get("kl"),
                "I(x;z) (nats)": m.get("mi"), "recon NLL (nats)": m.get("recon")}
         names = factor_names(run)
         for name, gap in zip(names or (), m.get("mig_gaps") or ()):

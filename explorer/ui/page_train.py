@@ -129,9 +129,10 @@ def progress_panel(job_id: str) -> None:
     hist = snap["history"]
     if hist.get("step"):
         last = {k: v[-1] for k, v in hist.items() if v and not isinstance(v[-1], list)}
-        cols = st.columns(4)
+        cols = st.columns(5)
         cols[0].metric("step", last.get("step", 0))
         cols[1].metric("raw KL (nats)", f"{last.get('eval_kl', 0):.2f}")
         cols[2].metric("active units", last.get("active_units", 0))
-        cols[3].metric("MIG", f"{last['mig']:.3f}" if last.get("mig") is not None else "–")
+        cols[3].metric("informative units", last.get("informative_units", "–"))
+        cols[4].metric("MIG", f"{last['mig']:.3f}" if last.get("mig") is not None else "–")
         st.plotly_chart(curves_figure({job_id: hist}), width="stretch", key=f"live-{job_id}-{len(hist['step'])}")
