@@ -102,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     ga = sub.add_parser("gallery", help="train the shipped gallery of checkpoints (settings in explorer/gallery.py)")
     ga.add_argument("--out", type=Path, default=Path("checkpoints"))
     ga.add_argument("--only", type=str, help="comma-separated entry names (default: all)")
+    ga.add_argument("--rescore", action="store_true", help="re-evaluate the existing checkpoints, no training")
     return parser
 
 
@@ -227,13 +228,13 @@ def _traverse(args) -> int:
 
 
 def _gallery(args) -> int:
-    from .gallery import ENTRIES, build
+    from .gallery import ENTRIES, build, rescore
 
     only = [n.strip() for n in args.only.split(",")] if args.only else None
     unknown = set(only or ()) - {e.name for e in ENTRIES}
     if unknown:
         raise ValueError(f"unknown gallery entries {sorted(unknown)}; choose from {', '.join(e.name for e in ENTRIES)}")
-    print(f"wrote {build(args.out, only)}")
+    print(f"wrote {(rescore if args.rescore else build)(args.out, only)}")
     return 0
 
 

@@ -19,6 +19,8 @@ from .supervision import pinned_dims
 
 EVAL_SAMPLES = 10_000
 EVAL_SEED = 12345
+#: the metrics each index record carries (the dashboard's gallery table and Pinned axes page read them)
+HEADLINE = ("mig", "dci_disentanglement", "active_units", "informative_units", "kl", "mi", "recon", "pinned_mi")
 
 
 @dataclass(frozen=True)
@@ -72,24 +74,37 @@ def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, lo
         config = config_from_args(build_parser().parse_args(argv + ["--quiet"]))
         start = time.perf_counter()
         run = train(config, final_eval=False)
-        dataset = load_dataset(config.train.dataset, config.train.npz_path, config.train.data_root)
-        run.metrics.update(evaluate(run.model, dataset, n=EVAL_SAMPLES, seed=EVAL_SEED, with_dci=True,
-                                    pinned=pinned_dims(config, dataset.factor_names)))
-        path = save_run(run, out_dir / f"{entry.name}.pt")
-        m = run.metrics
-        record = {
-            "name": entry.name, "file": path.name, "title": entry.title, "role": entry.role,
-            "config": config.to_dict(),
-            "metrics": {k: m[k] for k in ("mig", "dci_disentanglement", "active_units", "kl", "mi", "recon", "pinned_mi")
-                        if k in m},
-            "metrics_sample": {"samples": EVAL_SAMPLES, "seed": EVAL_SEED},
-            "train_seconds": round(time.perf_counter() - start, 1),
-            "command": "python -m explorer " + " ".join(argv),
-        }
-        log(f"{entry.name}: {run.status}, MIG {m.get('mig', float('nan')):.3f}, AU {m['active_units']}, "
-            f"KL {m['kl']:.2f}, MI {m['mi']:.2f}, recon {m['recon']:.1f} ({time.perf_counter() - start:.0f} s)")
-        _write_index(index_path, record)
+        seconds = round(time.perf_counter() - start, 1)
+        record = {"name": entry.name, "title": entry.title, "role": entry.role, "config": config.to_dict(),
+                  "train_seconds": seconds, "command": "python -m explorer " + " ".join(argv)}
+        _score_and_save(run, out_dir / f"{entry.name}.pt", record, index_path, log)
     return index_path
+
+
+def rescore(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, log=print) -> Path:
+    """Re-evaluate the existing checkpoints with today's metrics (no training), e.g. after a metric is added."""
+    from .checkpoint import load_run
+
+    index_path = out_dir / "index.json"
+    records = json.loads(index_path.read_text())["runs"] if index_path.exists() else []
+    for record in records:
+        if not only or record["name"] in only:
+            _score_and_save(load_run(out_dir / record["file"]), out_dir / record["file"], record, index_path, log)
+    return index_path
+
+
+def _score_and_save(run, path: Path, record: dict, index_path: Path, log) -> None:
+    """Evaluate on the gallery's fixed fresh sample, save the checkpoint and its index record."""
+    dataset = load_dataset(run.config.train.dataset, run.config.train.npz_path, run.config.train.data_root)
+    run.metrics.update(evaluate(run.model, dataset, n=EVAL_SAMPLES, seed=EVAL_SEED, with_dci=True,
+                                pinned=pinned_dims(run.config, dataset.factor_names)))
+    save_run(run, path)
+    m = run.metrics
+    record = {**record, "file": path.name, "metrics_sample": {"samples": EVAL_SAMPLES, "seed": EVAL_SEED},
+              "metrics": {k: m[k] for k in HEADLINE if k in m}}
+    log(f"{record['name']}: {run.status}, MIG {m.get('mig', float('nan')):.3f}, AU {m['active_units']}, "
+        f"informative {m['informative_units']}, KL {m['kl']:.2f}, MI {m['mi']:.2f}, recon {m['recon']:.1f}")
+    _write_index(index_path, record)
 
 
 def _write_index(index_path: Path, record: dict) -> None:

@@ -36,11 +36,14 @@ def tiny_gallery(tmp_path_factory):
 def _app_state(tiny_gallery, monkeypatch):
     """Caches are process-wide: clear them around every test, and point the app at the tiny gallery."""
     monkeypatch.setattr(runs, "GALLERY_DIR", tiny_gallery)
+    shipped = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in tiny_gallery.iterdir()}
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+    # whatever a test clicked, the shipped gallery is read-only: nothing added, changed or deleted
+    assert {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in tiny_gallery.iterdir()} == shipped
 
 
 def _page(name):

@@ -1,7 +1,9 @@
 """The gallery command writes checkpoints and an index a dashboard can rely on."""
+import io
 import json
 
 import pytest
+import torch
 
 from explorer import gallery
 from explorer.checkpoint import load_run
@@ -39,3 +41,18 @@ def test_retraining_one_entry_keeps_the_others(tiny_gallery, tmp_path):
     assert main(["gallery", "--out", str(tmp_path), "--only", "b"]) == 0
     assert [r["name"] for r in json.loads((tmp_path / "index.json").read_text())["runs"]] == ["a", "b"]
     assert main(["gallery", "--out", str(tmp_path), "--only", "nope"]) == 2
+
+
+def test_rescore_re_evaluates_without_retraining(tiny_gallery, tmp_path):
+    assert main(["gallery", "--out", str(tmp_path)]) == 0
+    weights = (tmp_path / "a.pt").read_bytes()
+    index = json.loads((tmp_path / "index.json").read_text())
+    for record in index["runs"]:
+        del record["metrics"]["informative_units"]  # as written before that metric existed
+    (tmp_path / "index.json").write_text(json.dumps(index))
+    assert main(["gallery", "--out", str(tmp_path), "--rescore"]) == 0
+    rescored = json.loads((tmp_path / "index.json").read_text())["runs"]
+    assert all("informative_units" in r["metrics"] for r in rescored)
+    assert [r["command"] for r in rescored] == [r["command"] for r in index["runs"]]
+    before, after = torch.load(io.BytesIO(weights), weights_only=True), load_run(tmp_path / "a.pt")
+    assert all(torch.equal(before["state_dict"][k], v) for k, v in after.model.state_dict().items())
