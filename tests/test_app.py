@@ -167,8 +167,10 @@ def test_train_page_label_budget_and_pins_reach_the_submitted_config(monkeypatch
     monkeypatch.setattr(page_train, "job_manager", lambda: manager)
     at = _page("train")
     at.query_params["labels"] = "300"
+    at.query_params["z"] = "3"  # fewer latents than factors: the default pins only the first three
     at.run()
     assert not at.exception
+    assert at.multiselect(key="pin").value == ["shape", "scale", "orientation"]
     at.multiselect(key="pin").set_value(["posY", "scale"]).run()
     at.button[0].click().run()
     config = manager.jobs()[0].config

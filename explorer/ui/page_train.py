@@ -72,7 +72,8 @@ def controls() -> RunConfig:
                                        "and latent dim k is pulled towards the k-th pinned factor on them")
         pinned = ()
         if labels and dataset == "dsprites":
-            pinned = st.multiselect("Pinned factors (dims 0, 1, … in this order)", list(FACTOR_NAMES), list(FACTOR_NAMES),
+            pinned = st.multiselect("Pinned factors (dims 0, 1, … in this order)", list(FACTOR_NAMES),
+                                    list(FACTOR_NAMES[: int(latent)]),
                                     key="pin", bind="query-params", max_selections=int(latent),
                                     help="each chosen factor gets its own latent dimension, named after it everywhere")
             if not pinned:
