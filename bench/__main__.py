@@ -1,5 +1,6 @@
 """All benchmarks in one command: ``python -m bench [--quick]``.
 
+The concurrent-browser load test is separate (``python -m bench.load``: it needs Chromium).
 Prints one markdown table (figure | value | anchor | ratio) and writes it with the date,
 machine and command to bench/results/summary.md; each part also writes its own file.
 ``--quick`` shortens every run (a smoke test of the benchmark code, not figures to quote).
@@ -9,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import latency, mig_speed, short_runs, throughput
+from . import labels, latency, mig_speed, short_runs, throughput
 from .common import to_markdown, write_results
 
 
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     rows += latency.run(rss_seconds=5.0 if args.quick else 20.0)
     sr_rows, curves = short_runs.run(seconds, seeds, log=lambda s: print(s, flush=True))
     rows += sr_rows
+    rows += labels.run([0, 300], steps=50 if args.quick else 1000, seeds=seeds, log=lambda s: print(s, flush=True))[0]
     table = to_markdown(rows)
     print(table)
     cmd = "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv)
