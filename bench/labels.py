@@ -14,9 +14,8 @@ import sys
 
 from explorer.cli import build_parser, config_from_args
 from explorer.data import ProceduralDSprites
-from explorer.evaluation import evaluate
+from explorer.evaluation import evaluate_run
 from explorer.metrics import seed_summary
-from explorer.supervision import pinned_dims
 from explorer.trainer import train
 
 from .common import row, to_markdown, write_results
@@ -29,9 +28,7 @@ def run_one(labels: int, steps: int, seed: int) -> dict:
                                       "--seed", str(seed)])
     config = config_from_args(args)
     result = train(config, final_eval=False)
-    dataset = ProceduralDSprites()
-    return evaluate(result.model, dataset, n=EVAL_SAMPLES, seed=1000 + seed, with_dci=True,
-                    pinned=pinned_dims(config, dataset.factor_names))
+    return evaluate_run(result, ProceduralDSprites(), n=EVAL_SAMPLES, seed=1000 + seed, with_dci=True)
 
 
 def _spread(values: list[float]) -> str:

@@ -159,16 +159,14 @@ def _train(args) -> int:
 def _eval(args) -> int:
     from .checkpoint import load_run
     from .data import load_dataset
-    from .evaluation import evaluate
-    from .supervision import pinned_dims
+    from .evaluation import evaluate_run
 
     run = load_run(args.path)
     t = run.config.train
     dataset = load_dataset(t.dataset, t.npz_path, t.data_root, t.download)
     if args.samples < 2:
         raise ValueError("--samples must be at least 2")
-    result = evaluate(run.model, dataset, n=args.samples, seed=args.seed, full=args.full,
-                      pinned=pinned_dims(run.config, dataset.factor_names))
+    result = evaluate_run(run, dataset, n=args.samples, seed=args.seed, full=args.full)
     if args.json:
         print(json.dumps(result))
     else:

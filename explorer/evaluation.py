@@ -16,7 +16,7 @@ from . import metrics as M
 from .data import ImageDataset
 from .models import VAE
 from .objective import bernoulli_nll
-from .supervision import pinned_mi
+from .supervision import pinned_dims, pinned_mi
 
 
 @dataclass
@@ -120,3 +120,8 @@ def evaluate(model: VAE, dataset: ImageDataset, n: int = 10_000, seed: int = 0, 
         out["factor_vae"] = float(fv["eval_accuracy"])
         out["factor_vae_active_dims"] = int(fv["num_active_dims"])
     return out
+
+
+def evaluate_run(run, dataset: ImageDataset, **kwargs) -> dict:
+    """:func:`evaluate` for a trained run, adding its pinned dimensions' scores where it was trained with labels."""
+    return evaluate(run.model, dataset, pinned=pinned_dims(run.config, dataset.factor_names), **kwargs)

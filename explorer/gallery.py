@@ -14,8 +14,7 @@ from pathlib import Path
 
 from .checkpoint import save_run
 from .data import load_dataset
-from .evaluation import evaluate
-from .supervision import pinned_dims
+from .evaluation import evaluate_run
 
 EVAL_SAMPLES = 10_000
 EVAL_SEED = 12345
@@ -96,8 +95,7 @@ def rescore(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, 
 def _score_and_save(run, path: Path, record: dict, index_path: Path, log) -> None:
     """Evaluate on the gallery's fixed fresh sample, save the checkpoint and its index record."""
     dataset = load_dataset(run.config.train.dataset, run.config.train.npz_path, run.config.train.data_root)
-    run.metrics.update(evaluate(run.model, dataset, n=EVAL_SAMPLES, seed=EVAL_SEED, with_dci=True,
-                                pinned=pinned_dims(run.config, dataset.factor_names)))
+    run.metrics.update(evaluate_run(run, dataset, n=EVAL_SAMPLES, seed=EVAL_SEED, with_dci=True))
     save_run(run, path)
     m = run.metrics
     record = {**record, "file": path.name, "metrics_sample": {"samples": EVAL_SAMPLES, "seed": EVAL_SEED},

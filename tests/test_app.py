@@ -144,6 +144,8 @@ def test_pinned_page_sets_the_seed_spread_against_labels_and_links_each_pair():
     table = at.dataframe[0].value
     assert sorted(table["labels"]) == [0, 20] and "MI share posX" in table.columns
     assert len(at.get("plotly_chart")) == 1
+    links = [link.proto.label for link in at.get("page_link")]
+    assert links == ["seed 0: g:s0 vs g:p0"]
 
 
 def test_pinned_dimensions_carry_their_factor_names_in_grids_and_editor_sliders():

@@ -105,5 +105,8 @@ def test_concurrent_sessions_beyond_the_cap_are_refused_cleanly_and_see_only_the
     assert out.returncode == 0, out.stderr[-2000:]
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     assert summary["details"] == []
-    assert (summary["completed"], summary["refused"], summary["errors"]) == (1, 2, 0)
+    # all three press Train within a second or two of each other, so one trains and two are told "busy"; a session
+    # slowed past the first run's end could legitimately train too, so that is allowed, but nothing may fail
+    assert summary["errors"] == 0 and summary["completed"] + summary["refused"] == 3
+    assert summary["completed"] >= 1 and summary["refused"] >= 1
     assert summary["distinct_runs"] and summary["ttfr_p95"] is not None

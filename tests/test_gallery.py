@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from explorer import gallery
-from explorer.checkpoint import load_run
+from explorer.checkpoint import load_run, save_run
 from explorer.cli import main
 
 TINY = ("--latent-dim", "3", "--batch-size", "8", "--eval-samples", "64", "--log-every", "2", "--steps", "2")
@@ -47,12 +47,16 @@ def test_rescore_re_evaluates_without_retraining(tiny_gallery, tmp_path):
     assert main(["gallery", "--out", str(tmp_path)]) == 0
     weights = (tmp_path / "a.pt").read_bytes()
     index = json.loads((tmp_path / "index.json").read_text())
-    for record in index["runs"]:
-        del record["metrics"]["informative_units"]  # as written before that metric existed
+    for record in index["runs"]:  # as written before that metric existed: in the index and in the checkpoint
+        del record["metrics"]["informative_units"]
+        old = load_run(tmp_path / record["file"])
+        del old.metrics["informative_units"]
+        save_run(old, tmp_path / record["file"])
     (tmp_path / "index.json").write_text(json.dumps(index))
     assert main(["gallery", "--out", str(tmp_path), "--rescore"]) == 0
     rescored = json.loads((tmp_path / "index.json").read_text())["runs"]
     assert all("informative_units" in r["metrics"] for r in rescored)
+    assert all("informative_units" in load_run(tmp_path / r["file"]).metrics for r in rescored)
     assert [r["command"] for r in rescored] == [r["command"] for r in index["runs"]]
     before, after = torch.load(io.BytesIO(weights), weights_only=True), load_run(tmp_path / "a.pt")
     assert all(torch.equal(before["state_dict"][k], v) for k, v in after.model.state_dict().items())

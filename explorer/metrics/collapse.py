@@ -22,6 +22,11 @@ def _matrix(x, name: str) -> np.ndarray:
     return x
 
 
+def _spread(means: np.ndarray) -> np.ndarray:
+    """(D,) unbiased variance over the data of each latent's posterior mean (0 with a single row)."""
+    return means.var(axis=0, ddof=1) if means.shape[0] > 1 else np.zeros(means.shape[1])
+
+
 def active_units(means, threshold: float = 0.01) -> dict:
     """Active units (Burda et al. 2015): latents whose posterior mean varies across the data.
 
@@ -29,8 +34,7 @@ def active_units(means, threshold: float = 0.01) -> dict:
     rows of ``means``, (N, D)); a collapsed latent outputs the same mean for every input.
     Use a fixed evaluation subset of a few thousand inputs so counts are comparable over time.
     """
-    means = _matrix(means, "means")
-    variances = means.var(axis=0, ddof=1) if means.shape[0] > 1 else np.zeros(means.shape[1])
+    variances = _spread(_matrix(means, "means"))
     active = variances > threshold
     return {"active_units": int(active.sum()), "variances": variances.tolist(),
             "active": active.tolist(), "threshold": float(threshold)}
@@ -48,8 +52,7 @@ def informative_units(mu, logvar, min_nats: float = 0.1) -> dict:
     mu, logvar = _matrix(mu, "mu"), _matrix(logvar, "logvar")
     if mu.shape != logvar.shape:
         raise ValueError(f"mu {mu.shape} and logvar {logvar.shape} differ")
-    signal = mu.var(axis=0, ddof=1) if mu.shape[0] > 1 else np.zeros(mu.shape[1])
-    snr = signal / np.exp(logvar).mean(axis=0)
+    snr = _spread(mu) / np.maximum(np.exp(logvar).mean(axis=0), np.finfo(np.float64).tiny)
     nats = 0.5 * np.log1p(snr)
     informative = nats > min_nats
     return {"informative_units": int(informative.sum()), "nats": nats.tolist(), "snr": snr.tolist(),

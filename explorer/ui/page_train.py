@@ -72,9 +72,9 @@ def controls() -> RunConfig:
                                        "and latent dim k is pulled towards the k-th pinned factor on them")
         pinned = ()
         if labels and dataset == "dsprites":
+            # no max_selections: changing it would reset the user's pins; too many pins are refused at Train instead
             pinned = st.multiselect("Pinned factors (dims 0, 1, … in this order)", list(FACTOR_NAMES),
-                                    list(FACTOR_NAMES[: int(latent)]),
-                                    key="pin", bind="query-params", max_selections=int(latent),
+                                    list(FACTOR_NAMES[: int(latent)]), key="pin", bind="query-params",
                                     help="each chosen factor gets its own latent dimension, named after it everywhere")
             if not pinned:
                 st.caption("No factor pinned, so the labels are not used: this trains the unsupervised β-VAE.")

@@ -6,9 +6,11 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 
+#: Query parameters bound to a widget (``bind="query-params"``): Streamlit seeds or silently drops them.
+BOUND_PARAMS = {"ladder50", "dataset", "beta", "z", "decoder", "schedule", "warmup", "cycles", "ramp", "cap", "gamma",
+                "fb", "fbmode", "seconds", "seed", "labels", "pin"}
 #: Every query parameter some page reads or binds; anything else in a link is ignored, visibly.
-KNOWN_PARAMS = {"runs", "start", "run", "image", "job", "ladder50", "dataset", "beta", "z", "decoder", "schedule",
-                "warmup", "cycles", "ramp", "cap", "gamma", "fb", "fbmode", "seconds", "seed", "labels", "pin"}
+KNOWN_PARAMS = BOUND_PARAMS | {"runs", "start", "run", "image", "job"}
 
 
 def unknown_params_notice() -> None:
@@ -32,7 +34,7 @@ def replaced_link_values_notice(incoming: dict[str, list[str]]) -> None:
     """
     replaced = []
     for key, raw in incoming.items():
-        if key in KNOWN_PARAMS and key in st.session_state and raw and not _same_value(raw, st.session_state[key]):
+        if key in BOUND_PARAMS and key in st.session_state and raw and not _same_value(raw, st.session_state[key]):
             asked = ",".join(raw) if len(raw) > 1 else raw[-1]
             replaced.append(f"{key}={asked[:20]!r} → {_shown(st.session_state[key])}")
     if replaced:
