@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import FREE_BITS_MODES, SCHEDULES, ModelConfig, ObjectiveConfig, RunConfig, TrainConfig
+from .config import ENCODER_INITS, FREE_BITS_MODES, SCHEDULES, ModelConfig, ObjectiveConfig, RunConfig, TrainConfig
 from .models import DECODERS
 
 # (dataclass, field, flag, help) for every training knob
@@ -26,6 +26,7 @@ _KNOBS = [
     (ModelConfig, "latent_dim", "--latent-dim", "number of latent dimensions"),
     (ModelConfig, "decoder", "--decoder", "decoder strength, see the list above"),
     (ModelConfig, "ar_channels", "--ar-channels", "width of the autoregressive decoders"),
+    (ModelConfig, "encoder_init", "--encoder-init", "encoder weight init: he (the recipe) or torch (PyTorch's default)"),
     (ObjectiveConfig, "schedule", "--schedule", "KL weight schedule: " + ", ".join(SCHEDULES)),
     (ObjectiveConfig, "warmup_fraction", "--warmup-fraction", "linear: fraction of the run the warm-up takes"),
     (ObjectiveConfig, "warmup_start", "--warmup-start", "linear: starting weight as a fraction of β"),
@@ -47,7 +48,8 @@ _KNOBS = [
     (ObjectiveConfig, "label_weight", "--label-weight", "weight of the pinned-axes term"),
 ]
 _CHOICES = {"dataset": ("dsprites", "mnist", "fashion-mnist"), "decoder": tuple(DECODERS),
-            "schedule": SCHEDULES, "free_bits_mode": FREE_BITS_MODES}
+            "schedule": SCHEDULES, "free_bits_mode": FREE_BITS_MODES,
+            "encoder_init": ENCODER_INITS}
 
 
 def _default(dc, name):

@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 SCHEDULES = ("constant", "linear", "cyclical", "capacity")
 FREE_BITS_MODES = ("sample", "batch")
+ENCODER_INITS = ("he", "torch")
 
 
 @dataclass
@@ -15,6 +16,9 @@ class ModelConfig:
     decoder: str = "broadcast"
     #: Width of the autoregressive decoders' masked convolutions (16 keeps them trainable on a CPU).
     ar_channels: int = 16
+    #: Encoder weight init: "he" (the recipe: the code is used from the first steps) or "torch"
+    #: (PyTorch's default, which leaves the posterior mean nearly constant early on; bench.init).
+    encoder_init: str = "he"
 
 
 @dataclass
@@ -110,6 +114,7 @@ class RunConfig:
             (m.decoder in DECODERS, f"unknown decoder {m.decoder!r}; choose from {', '.join(DECODERS)}"),
             (1 <= m.latent_dim <= 128, "latent_dim must be between 1 and 128"),
             (1 <= m.ar_channels <= 256, "ar_channels must be between 1 and 256"),
+            (m.encoder_init in ENCODER_INITS, f"encoder_init must be one of {', '.join(ENCODER_INITS)}"),
             (o.schedule in SCHEDULES, f"unknown schedule {o.schedule!r}; choose from {', '.join(SCHEDULES)}"),
             (o.free_bits_mode in FREE_BITS_MODES, f"free_bits_mode must be one of {', '.join(FREE_BITS_MODES)}"),
             (_finite(o.beta) and o.beta >= 0, "beta must be a finite number ≥ 0"),

@@ -78,3 +78,17 @@ def test_traversal_grid_labels_png_and_gif():
     assert labelled_grid_image(grid, labels).size[0] > 8 * 66
     gif = Image.open(io.BytesIO(grid_gif(grid, labels)))
     assert gif.format == "GIF" and gif.n_frames == 8 + 6
+
+
+def test_he_initialised_encoder_sees_the_image_from_the_first_step():
+    """PyTorch's default init leaves the posterior mean almost constant across images; He init does not."""
+    from explorer.data import ProceduralDSprites
+    from explorer.models import BurgessEncoder
+
+    x = torch.from_numpy(ProceduralDSprites().images(np.arange(0, 737_280, 2_881)))
+    spreads = {}
+    for init in ("torch", "he"):
+        torch.manual_seed(0)
+        mu, _ = BurgessEncoder(10, init=init)(x)
+        spreads[init] = float(mu.std(0).mean())
+    assert spreads["torch"] < 0.01 < 0.1 < spreads["he"], spreads

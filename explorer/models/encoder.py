@@ -16,7 +16,7 @@ class BurgessEncoder(nn.Module):
     (measured: reconstruction 115 vs 550 nats after 270 steps, README "The short-run recipe").
     """
 
-    def __init__(self, latent_dim: int = 10):
+    def __init__(self, latent_dim: int = 10, init: str = "he"):
         super().__init__()
         self.latent_dim = latent_dim
         self.convs = nn.Sequential(
@@ -26,7 +26,7 @@ class BurgessEncoder(nn.Module):
             nn.Conv2d(64, 64, 4, 2, 1), nn.ReLU(),  # 4×4
         )
         self.fc = nn.Sequential(nn.Flatten(), nn.Linear(64 * 4 * 4, 256), nn.ReLU(), nn.Linear(256, 2 * latent_dim))
-        for layer in self.modules():
+        for layer in self.modules() if init == "he" else ():  # "torch": PyTorch's default, kept for comparison
             if isinstance(layer, (nn.Conv2d, nn.Linear)):
                 nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
                 nn.init.zeros_(layer.bias)

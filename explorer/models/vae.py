@@ -38,4 +38,4 @@ def build_model(model_config) -> VAE:
 
     cls, extra, _ = DECODERS[model_config.decoder]
     decoder = cls(latent_dim=model_config.latent_dim, ar_channels=model_config.ar_channels, **extra)
-    return VAE(BurgessEncoder(model_config.latent_dim), decoder)
+    return VAE(BurgessEncoder(model_config.latent_dim, init=model_config.encoder_init), decoder)
