@@ -55,10 +55,12 @@ def run(seconds: float = 120.0, seeds: int = 3, only: list[str] | None = None, l
                 res = run_one(flags, seconds, seed)
                 results.append(res)
                 s = res["scores"]
-                log(f"{label} seed {seed}: MIG {s['mig']:.3f} AU {s['active_units']} KL {s['kl']:.2f} MI {s['mi']:.2f} recon {s['recon']:.1f}")
+                log(f"{label} seed {seed}: MIG {s['mig']:.3f} AU {s['active_units']} informative {s['informative_units']} "
+                    f"KL {s['kl']:.2f} MI {s['mi']:.2f} recon {s['recon']:.1f}")
                 curves.append(f"{label}, seed {seed}: " + "  ".join(
                     f"{t:.0f}s MIG {m:.2f} AU {au} KL {kl:.1f}" for t, m, au, kl in res["curve"]))
-            for key, fmt in (("mig", ".3f"), ("active_units", ".0f"), ("kl", ".2f"), ("mi", ".2f"), ("recon", ".1f")):
+            for key, fmt in (("mig", ".3f"), ("active_units", ".0f"), ("informative_units", ".0f"), ("kl", ".2f"),
+                             ("mi", ".2f"), ("recon", ".1f")):
                 summary = seed_summary([r["scores"][key] for r in results])
                 rows.append(row(f"{label}: {key}", f"{summary['median']:{fmt}}",
                                 f"median of {n_seeds} seed(s) (min {summary['min']:{fmt}}, max {summary['max']:{fmt}}), {seconds:g} s, fresh 10k sample"))
