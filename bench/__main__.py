@@ -8,10 +8,9 @@ machine and command to bench/results/summary.md; each part also writes its own f
 from __future__ import annotations
 
 import argparse
-import sys
 
 from . import labels, latency, mig_speed, short_runs, throughput
-from .common import to_markdown, write_results
+from .common import publish, to_markdown
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,10 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     rows += labels.run([0, 300], steps=50 if args.quick else 1000, seeds=seeds, log=lambda s: print(s, flush=True))[0]
     table = to_markdown(rows)
     print(table)
-    cmd = "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv)
     body = (table + "\n\nWhere the training step spends its time:\n\n```\n" + profile + "\n```\n\n"
             + "Short-run history curves:\n\n" + "\n".join(f"- {c}" for c in curves))
-    print(f"written to {write_results('summary' if not args.quick else 'summary_quick', 'Benchmarks', cmd.strip(), body)}")
+    publish("summary" if not args.quick else "summary_quick", "Benchmarks", "bench", argv, body)
     return 0
 
 

@@ -5,6 +5,7 @@ import datetime as _dt
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -49,4 +50,12 @@ def write_results(name: str, title: str, command: str, body: str) -> Path:
     path = RESULTS_DIR / f"{name}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"# {title}\n\n{stamp}  \n{machine()}  \n`{command}`\n\n{body}\n")
+    return path
+
+
+def publish(name: str, title: str, module: str, argv: list[str] | None, body: str) -> Path:
+    """Write ``bench/results/<name>.md`` for ``python -m <module> <argv>`` (sys.argv when None) and say where."""
+    args = sys.argv[1:] if argv is None else argv
+    path = write_results(name, title, " ".join([f"python -m {module}", *args]), body)
+    print(f"written to {path}")
     return path

@@ -7,7 +7,6 @@ sample: reconstruction NLL, informative units, I(x; z) and MIG after N steps.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from explorer.cli import build_parser, config_from_args
 from explorer.data import ProceduralDSprites
@@ -15,7 +14,7 @@ from explorer.evaluation import evaluate_run
 from explorer.metrics import seed_summary
 from explorer.trainer import train
 
-from .common import row, to_markdown, write_results
+from .common import publish, row, to_markdown
 
 
 def run(steps: int, seeds: int, log=print) -> list[dict]:
@@ -44,8 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     table = to_markdown(run(args.steps, args.seeds, log=lambda s: print(s, flush=True)))
     print(table)
-    cmd = "python -m bench.init " + " ".join(sys.argv[1:] if argv is None else argv)
-    print(f"written to {write_results('init', 'Encoder initialisation', cmd.strip(), table)}")
+    publish("init", "Encoder initialisation", "bench.init", argv, table)
     return 0
 
 

@@ -10,7 +10,6 @@ factor's share of entropy captured by its own dimension.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from explorer.cli import build_parser, config_from_args
 from explorer.data import ProceduralDSprites
@@ -18,7 +17,7 @@ from explorer.evaluation import evaluate_run
 from explorer.metrics import seed_summary
 from explorer.trainer import train
 
-from .common import row, to_markdown, write_results
+from .common import publish, row, to_markdown
 
 EVAL_SAMPLES = 10_000
 
@@ -68,9 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     rows, lines = run([int(n) for n in args.labels.split(",")], args.steps, args.seeds, log=lambda s: print(s, flush=True))
     table = to_markdown(rows)
     print(table)
-    cmd = "python -m bench.labels " + " ".join(sys.argv[1:] if argv is None else argv)
     body = table + "\n\nPer run:\n\n" + "\n".join(f"- {line}" for line in lines)
-    print(f"written to {write_results('labels', 'Pinned axes: labels against none', cmd.strip(), body)}")
+    publish("labels", "Pinned axes: labels against none", "bench.labels", argv, body)
     return 0
 
 

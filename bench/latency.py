@@ -21,7 +21,7 @@ from explorer.data import ProceduralDSprites
 from explorer.models import DECODERS, build_model
 from explorer.traversal import traversal_grid
 
-from .common import median_time, row, to_markdown, write_results
+from .common import median_time, publish, row, to_markdown
 
 GALLERY = Path(__file__).resolve().parents[1] / "checkpoints"
 
@@ -86,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     table = to_markdown(run(args.rss_seconds))
     print(table)
-    cmd = "python -m bench.latency " + " ".join(sys.argv[1:] if argv is None else argv)
-    print(f"written to {write_results('latency', 'Interactive latency and memory', cmd.strip(), table)}")
+    publish("latency", "Interactive latency and memory", "bench.latency", argv, table)
     return 0
 
 

@@ -25,7 +25,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 from .app_server import running_app
-from .common import row, to_markdown, write_results
+from .common import publish, row, to_markdown
 
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--no-first-run"]
@@ -161,8 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     errors = [d for s in summaries for d in s["details"]]
     body = table + ("\n\nErrors:\n\n" + "\n".join(f"- {e}" for e in errors) if errors else "\n\nNo errors.")
-    cmd = "python -m bench.load " + " ".join(sys.argv[1:] if argv is None else argv)
-    print(f"written to {write_results('load', 'Concurrent browser sessions', cmd.strip(), body)}")
+    publish("load", "Concurrent browser sessions", "bench.load", argv, body)
     return 0 if not errors else 1
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 
 import numpy as np
@@ -17,7 +16,7 @@ import numpy as np
 from explorer.metrics import dci, mig, mig_reference, sap
 from explorer.metrics.synthetic import aligned_codes, sample_factors
 
-from .common import to_markdown, write_results
+from .common import publish, to_markdown
 
 #: dSprites' five scored factors: shape, scale, orientation, posX, posY.
 FACTOR_SIZES = (3, 6, 40, 32, 32)
@@ -97,8 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     table = to_markdown(rows)
     print(table)
     if not args.no_write:
-        cmd = "python -m bench.mig_speed " + " ".join(sys.argv[1:] if argv is None else argv)
-        print(f"\nwritten to {write_results('mig_speed', 'MIG speed', cmd.strip(), table)}")
+        publish("mig_speed", "MIG speed", "bench.mig_speed", argv, table)
     return 0
 
 

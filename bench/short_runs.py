@@ -8,7 +8,6 @@ images (never the training batches or the history's evaluation sample). Medians 
 from __future__ import annotations
 
 import argparse
-import sys
 
 from explorer.cli import build_parser, config_from_args
 from explorer.data import ProceduralDSprites
@@ -17,7 +16,7 @@ from explorer.gallery import AR, CURE
 from explorer.metrics import seed_summary
 from explorer.trainer import train
 
-from .common import row, to_markdown, write_results
+from .common import publish, row, to_markdown
 
 EVAL_SAMPLES = 10_000
 
@@ -76,10 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     rows, curves = run(args.seconds, args.seeds, args.only.split(",") if args.only else None)
     table = to_markdown(rows)
     print(table)
-    cmd = "python -m bench.short_runs " + " ".join(sys.argv[1:] if argv is None else argv)
     body = table + "\n\nHistory curves (evaluation sample of the run, every log point):\n\n" + "\n".join(f"- {c}" for c in curves)
     name = "short_runs" if not args.only else "short_runs_" + args.only.replace(",", "_")
-    print(f"written to {write_results(name, 'Short runs on the CPU', cmd.strip(), body)}")
+    publish(name, "Short runs on the CPU", "bench.short_runs", argv, body)
     return 0
 
 

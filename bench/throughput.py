@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 
 import numpy as np
@@ -26,7 +25,7 @@ from explorer.models import build_model
 from explorer.objective import vae_loss
 from explorer.trainer import train
 
-from .common import row, to_markdown, write_results
+from .common import publish, row, to_markdown
 
 
 def reference_rate(seconds: float, batch_size: int = 64, seed: int = 0) -> float:
@@ -125,9 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     table = to_markdown(rows)
     print(table)
     print(profile)
-    cmd = "python -m bench.throughput " + " ".join(sys.argv[1:] if argv is None else argv)
     body = f"{table}\n\nWhere the explorer step spends its time (torch.profiler):\n\n```\n{profile}\n```"
-    print(f"written to {write_results('throughput', 'Training throughput', cmd.strip(), body)}")
+    publish("throughput", "Training throughput", "bench.throughput", argv, body)
     return 0
 
 
