@@ -20,6 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .metrics import latent_factor_labels
+from .metrics.collapse import ACTIVE_VARIANCE
+
 #: A separate random stream for choosing the labelled pool and drawing from it, so that labels
 #: never shift the unsupervised batches (count 0 reproduces the unsupervised run bit for bit).
 _POOL_STREAM = 0x1ABE1
@@ -94,6 +97,11 @@ def pinned_mi(mi_matrix, factor_entropy, pinned: dict[int, str], factor_names) -
     return out
 
 
+def active_dims(metrics: dict) -> list[int]:
+    """The latents a run's metrics call active (Burda: variance of the posterior mean over the data)."""
+    return [d for d, v in enumerate(metrics.get("posterior_mean_variance") or []) if v > ACTIVE_VARIANCE]
+
+
 def dimension_names(metrics: dict, factor_names, n_dims: int | None = None) -> list[str]:
     """A name per latent for every place the dashboard shows one.
 
@@ -101,20 +109,18 @@ def dimension_names(metrics: dict, factor_names, n_dims: int | None = None) -> l
     for an active dimension whose largest MI (over 0.05 nats) is with posX; else plain 'z3'.
     """
     pinned = {int(d): name for d, name in (metrics.get("pinned") or {}).items()}
-    var = metrics.get("posterior_mean_variance") or []
     mi = metrics.get("mi_matrix")
     if n_dims is None:
-        n_dims = len(var) or len(metrics.get("kl_per_dim") or [])
+        n_dims = len(metrics.get("posterior_mean_variance") or metrics.get("kl_per_dim") or [])
+    # below 0.05 nats the dim tells little about any factor
+    best = latent_factor_labels(mi, factor_names, min_mi=0.05, unlabeled="") if mi and factor_names else []
+    active = set(active_dims(metrics))
     names = []
     for d in range(n_dims):
         if d in pinned:
             names.append(f"z{d} = {pinned[d]} (pinned)")
-            continue
-        name = f"z{d}"
-        if mi is not None and factor_names and d < len(var) and var[d] > 0.01:
-            column = [row[d] for row in mi]
-            best = int(np.argmax(column))
-            if column[best] > 0.05:  # nats; below this the dim tells little about any factor
-                name += f" · {factor_names[best]}"
-        names.append(name)
+        elif d in active and d < len(best) and best[d]:
+            names.append(f"z{d} · {best[d]}")
+        else:
+            names.append(f"z{d}")
     return names

@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from .models import VAE
-from .supervision import dimension_names
+from .supervision import active_dims, dimension_names
 
 
 def traversal_codes(z0: np.ndarray, values: np.ndarray, dims: list[int] | None = None) -> np.ndarray:
@@ -53,13 +53,13 @@ def grid_image(grid: np.ndarray, gap: int = 2) -> Image.Image:
 def row_labels(metrics: dict, factor_names: tuple[str, ...] | None, dims: list[int] | None = None) -> list[str]:
     """One label per latent: 'z3 · posX · KL 2.1', 'z0 = posX (pinned) · KL 3.0' or '… · inactive'."""
     kl = metrics.get("kl_per_dim") or []
-    var = metrics.get("posterior_mean_variance") or []
     names = dimension_names(metrics, factor_names, len(kl))
+    active = set(active_dims(metrics))
     dims = list(range(len(kl))) if dims is None else dims
     labels = []
     for d in dims:
         parts = [names[d] if d < len(names) else f"z{d}", f"KL {kl[d]:.1f}" if d < len(kl) else ""]
-        if not (d < len(var) and var[d] > 0.01):
+        if d not in active:
             parts.append("inactive")
         labels.append(" · ".join(p for p in parts if p))
     return labels

@@ -27,7 +27,11 @@ def _spread(means: np.ndarray) -> np.ndarray:
     return means.var(axis=0, ddof=1) if means.shape[0] > 1 else np.zeros(means.shape[1])
 
 
-def active_units(means, threshold: float = 0.01) -> dict:
+#: Burda et al.'s threshold on Var_x(μ_d) above which a latent counts as active.
+ACTIVE_VARIANCE = 0.01
+
+
+def active_units(means, threshold: float = ACTIVE_VARIANCE) -> dict:
     """Active units (Burda et al. 2015): latents whose posterior mean varies across the data.
 
     A latent is active when Var_x(E_q[z_d | x]) > ``threshold`` (unbiased variance over the

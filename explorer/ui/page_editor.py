@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from ..images import ImageRejected, image_to_input
-from ..supervision import dimension_names
+from ..supervision import active_dims, dimension_names
 from .params import parse_number
 from .runs import available_runs, cached_decode, dataset_images, factor_names, get_run
 
@@ -35,9 +35,10 @@ def editor_page() -> None:
     if x is None:
         return
     mean = run.model.encode_mean(torch.from_numpy(x[None, None].astype(np.float32)))[0].numpy()
-    var = run.metrics.get("posterior_mean_variance") or [1.0] * len(mean)
-    pinned = [int(d) for d in run.metrics.get("pinned") or {}]  # named by labels: always offered, even if quiet
-    active = sorted({d for d, v in enumerate(var) if v > 0.01} | set(pinned))
+    # without recorded variances every dim is offered; dims named by labels are offered even if quiet
+    recorded = run.metrics.get("posterior_mean_variance")
+    pinned = [int(d) for d in run.metrics.get("pinned") or {}]
+    active = sorted(set(active_dims(run.metrics) if recorded else range(len(mean))) | set(pinned))
     if not active:
         st.warning("This model has no active latent dimension (its code collapsed): every slider would do nothing.")
         return
