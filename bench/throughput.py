@@ -3,12 +3,15 @@
 Run: ``python -m bench.throughput [--seconds 8 --rounds 3]``. Both loops train the same
 architecture (Burgess encoder + conv decoder, 10 latents) on freshly rendered dSprites
 batches, alternating in rounds so machine noise hits both; the medians and their ratio are
-reported, plus the renderer's own rate and where the training step spends its time.
+reported, plus the renderer's own rate, where the training step spends its time, and the
+arithmetic ceiling (``bench.flops``): FLOP per image against this CPU's fp32 matrix-product rate.
 
 - reference: the textbook loop: batch 64, NCHW tensors, Adam 1e-3, nothing else.
 - explorer: ``explorer.trainer.train`` as the app and CLI run it (channels-last tensors,
-  history logging and evaluation included), at the default batch size, with the same
-  Burgess encoder + conv decoder (not the recipe's broadcast decoder).
+  history logging and evaluation included), with the same Burgess encoder + conv decoder
+  at the same batch of 64.
+- recipe: the short run's own step (broadcast decoder, default batch), in optimiser steps
+  per second, the rate that decides how far a 120 s run gets.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from explorer.objective import vae_loss
 from explorer.trainer import train
 
 from .common import publish, row, to_markdown
+from .flops import gemm_ceiling, training_flops
 
 
 def reference_rate(seconds: float, batch_size: int = 64, seed: int = 0) -> float:
@@ -50,9 +54,12 @@ def reference_rate(seconds: float, batch_size: int = 64, seed: int = 0) -> float
             return images / (time.perf_counter() - start)
 
 
-def explorer_rate(seconds: float, log_every: int | None = None) -> float:
-    """Images/s of the real trainer (its own clock: training wall time, logging included)."""
-    cfg = RunConfig(model=ModelConfig(decoder="conv"), train=TrainConfig(seconds=seconds))  # the Burgess architecture
+def explorer_rate(seconds: float, log_every: int | None = None, batch_size: int = 64, decoder: str = "conv") -> float:
+    """Images/s of the real trainer (its own clock: training wall time, logging included).
+
+    The defaults compare like with like: the Burgess architecture at the reference's batch of 64.
+    """
+    cfg = RunConfig(model=ModelConfig(decoder=decoder), train=TrainConfig(seconds=seconds, batch_size=batch_size))
     if log_every:
         cfg.train.log_every = log_every
     run = train(cfg, final_eval=False)
@@ -96,21 +103,44 @@ def profile_step(batch_size: int, steps: int = 10) -> str:
     return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=10)
 
 
+def roofline_rows(per_image: float, ceiling: float, reference: float, ours: float) -> list[dict]:
+    """The arithmetic bound: what each loop sustains against the CPU's measured fp32 matrix-product rate."""
+    def share(rate):
+        return f"{rate * per_image / 1e9:.0f} GFLOP/s"
+    return [
+        row("arithmetic of one training step (forward + both gradients)", f"{per_image / 1e6:.1f} MFLOP/image", "bench.flops"),
+        row("fp32 matrix product (2048², same threads)", f"{ceiling / 1e9:.0f} GFLOP/s", "this CPU's best case"),
+        row("ceiling: images/s if every FLOP ran at that rate", f"{ceiling / per_image:.0f} img/s", "vs reference",
+            ceiling / per_image / reference),
+        row("plain reference loop sustains", share(reference), "share of the ceiling", reference * per_image / ceiling),
+        row("explorer trainer sustains", share(ours), "share of the ceiling", ours * per_image / ceiling),
+        row("the 2.5x target would need", share(2.5 * reference), "share of the ceiling", 2.5 * reference * per_image / ceiling),
+    ]
+
+
 def run(seconds: float = 8.0, rounds: int = 3) -> tuple[list[dict], str]:
-    ref, ours, ours_nolog = [], [], []
+    recipe = TrainConfig()
+    ref, ours, ours_nolog, steps = [], [], [], []
     for _ in range(rounds):
         ref.append(reference_rate(seconds))
         ours.append(explorer_rate(seconds))
         ours_nolog.append(explorer_rate(seconds, log_every=10**9))
-    r, o, on = statistics.median(ref), statistics.median(ours), statistics.median(ours_nolog)
+        steps.append(explorer_rate(seconds, log_every=recipe.log_every, batch_size=recipe.batch_size,
+                                   decoder=ModelConfig().decoder) / recipe.batch_size)
+    r, o, on, st = (statistics.median(v) for v in (ref, ours, ours_nolog, steps))
     rendered = render_rate()
-    batch = TrainConfig().batch_size
+    batch = 64
+    per_image = training_flops(build_model(ModelConfig(decoder="conv")), torch.zeros(64, 1, 64, 64))["per_image"]
+    ceiling = gemm_ceiling()
     rows = [
         row("plain reference loop (Burgess β-VAE, batch 64, NCHW)", f"{r:.0f} img/s", f"median of {rounds} × {seconds:g} s"),
         row(f"explorer trainer, same architecture (batch {batch}, channels-last, logging + eval included)", f"{o:.0f} img/s", "vs reference", o / r),
         row("explorer trainer, no history logging", f"{on:.0f} img/s", "vs reference", on / r),
         row("target", "2.5x", "vs reference", (o / r) / 2.5),
         row("dSprites renderer", f"{rendered:.0f} img/s", "vs trainer's consumption", rendered / o),
+        row(f"short-run recipe (broadcast decoder, batch {recipe.batch_size}, logging + eval included)", f"{st:.1f} steps/s",
+            "vs reference steps/s", st / (r / batch)),
+        *roofline_rows(per_image, ceiling, r, o),
     ]
     return rows, profile_step(batch)
 
