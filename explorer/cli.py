@@ -39,6 +39,7 @@ _KNOBS = [
     (ObjectiveConfig, "free_bits_mode", "--free-bits-mode", "sample: clamp each (sample, dim); batch: clamp each dim's batch mean (Kingma)"),
     (TrainConfig, "batch_size", "--batch-size", "images per step"),
     (TrainConfig, "lr", "--lr", "Adam learning rate"),
+    (TrainConfig, "lr_decay_start", "--lr-decay-start", "fraction of the run after which the learning rate falls linearly to 0 (1 = constant)"),
     (TrainConfig, "seed", "--seed", "random seed (weights, batches, evaluation sample)"),
     (TrainConfig, "log_every", "--log-every", "record a history point every N steps"),
     (TrainConfig, "eval_samples", "--eval-samples", "size of the fixed evaluation sample"),

@@ -30,7 +30,9 @@ class ObjectiveConfig:
     #: decoder learns to read it (measured: β = 8 from step 0 ends at KL 0 in 60 s).
     schedule: str = "linear"
     #: linear warm-up (Bowman et al. 2016): weight rises from warmup_start·β to β over this fraction of the run.
-    warmup_fraction: float = 0.3
+    #: 10 %: with the He-initialised encoder the code is read from the first steps, so a short
+    #: warm-up suffices and leaves more of a short run at full β (MIG 0.25 against 0.21 at 30 %).
+    warmup_fraction: float = 0.1
     warmup_start: float = 0.0
     #: cyclical (Fu et al. 2019): `cycles` cycles, each ramping over its first `ramp_fraction`.
     cycles: int = 4
@@ -61,14 +63,22 @@ class TrainConfig:
     npz_path: str | None = None
     data_root: str = "data"
     download: bool = False
-    batch_size: int = 64
+    #: 16, not the papers' 64: on this CPU a step costs about as much per image at any batch size,
+    #: and a 120 s run is limited by its number of steps, so small batches buy 3x the steps and
+    #: reach MIG 0.27 where batch 64 reaches 0.11 (README, "The short-run recipe"; 8 was worse).
+    batch_size: int = 16
     lr: float = 2e-3
+    #: From this fraction of the run on, the learning rate falls linearly to 0 at the end
+    #: (1.0 = constant). A batch-16 iterate is noisy; decaying over the second half lets a short
+    #: run settle: reconstruction 102–109 nats against 117–121, MIG a little higher (README).
+    lr_decay_start: float = 0.5
     #: Budget: a number of steps (deterministic) or of wall-clock seconds; steps wins if both are set.
     steps: int | None = None
     seconds: float | None = 120.0
     seed: int = 0
-    #: Record a history point every this many steps (and at the end).
-    log_every: int = 50
+    #: Record a history point every this many steps (and at the end). Each one encodes the
+    #: evaluation sample, so at batch 16 a shorter interval would eat a quarter of the run.
+    log_every: int = 200
     #: Size of the fixed evaluation sample behind the history's active units, MI and MIG.
     eval_samples: int = 2000
     #: Gradient-norm clipping (0 = off).
@@ -76,7 +86,7 @@ class TrainConfig:
     #: Labelled images for the pinned axes (0 = the unsupervised β-VAE), and how many of them
     #: replace images in every training batch.
     labels: int = 0
-    label_batch: int = 16
+    label_batch: int = 4
 
 
 @dataclass
@@ -94,15 +104,13 @@ class RunConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
         """Rebuild from a saved dict, ignoring unknown keys (newer files) and keeping defaults for missing ones."""
-        def build(dc, values):
+        def build(dc, part):
             names = {f.name for f in fields(dc)}
-            return dc(**{k: v for k, v in (values or {}).items() if k in names})
+            values = {**_BEFORE_THE_FIELD.get(part, {}), **(d.get(part) or {})}
+            return dc(**{k: v for k, v in values.items() if k in names})
 
-        return cls(
-            model=build(ModelConfig, d.get("model")),
-            objective=build(ObjectiveConfig, d.get("objective")),
-            train=build(TrainConfig, d.get("train")),
-        )
+        return cls(model=build(ModelConfig, "model"), objective=build(ObjectiveConfig, "objective"),
+                   train=build(TrainConfig, "train"))
 
     def validate(self) -> None:
         """Raise ValueError with a one-line reason for settings that cannot train."""
@@ -125,6 +133,7 @@ class RunConfig:
             (_finite(o.gamma) and o.gamma >= 0, "gamma must be a finite number ≥ 0"),
             (1 <= t.batch_size <= 4096, "batch_size must be between 1 and 4096"),
             (_finite(t.lr) and t.lr > 0, "lr must be a positive finite number"),
+            (_finite(t.lr_decay_start) and 0 <= t.lr_decay_start <= 1, "lr_decay_start must be in [0, 1]"),
             (t.steps is not None or t.seconds is not None, "give a budget: steps or seconds"),
             (t.steps is None or t.steps >= 1, "steps must be ≥ 1"),
             (t.seconds is None or (_finite(t.seconds) and t.seconds > 0), "seconds must be a positive number"),
@@ -144,6 +153,11 @@ class RunConfig:
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
+
+
+#: Fields added after files were saved, with the value those older files were trained with
+#: (a missing key must not silently take today's default).
+_BEFORE_THE_FIELD = {"model": {"encoder_init": "torch"}, "train": {"lr_decay_start": 1.0}}
 
 
 def _finite(x) -> bool:

@@ -8,7 +8,7 @@ from .models import VAE
 
 #: History columns recorded at every log point (per-dim KL is a list per row).
 HISTORY_KEYS = (
-    "step", "images", "seconds", "loss", "recon", "kl", "kl_penalised", "kl_weight", "capacity",
+    "step", "images", "seconds", "loss", "recon", "kl", "kl_penalised", "kl_weight", "capacity", "lr",
     "kl_per_dim", "eval_kl", "active_units", "informative_units", "mi", "mig",
     "label_loss", "pinned_mi",  # runs with labels only (None otherwise)
 )

@@ -24,3 +24,11 @@ def capacity(cfg: ObjectiveConfig, progress: float) -> float:
     """Target KL C in nats (Burgess et al. 2018), rising linearly to capacity_max."""
     p = min(max(progress, 0.0), 1.0)
     return cfg.capacity_max * min(1.0, p / cfg.capacity_fraction)
+
+
+def lr_factor(decay_start: float, progress: float) -> float:
+    """Multiplier on the learning rate: 1 until ``decay_start``, then linearly down to 0 at the end."""
+    p = min(max(progress, 0.0), 1.0)
+    if decay_start >= 1.0 or p <= decay_start:
+        return 1.0
+    return (1.0 - p) / (1.0 - decay_start)

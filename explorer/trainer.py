@@ -20,6 +20,7 @@ from .evaluation import code_diagnostics, draw_eval_sample, encode, evaluate
 from .models import build_model
 from .objective import vae_loss
 from .run import Run
+from .schedules import lr_factor
 from .supervision import LabelledPool, label_loss, pinned_dims
 
 ProgressFn = Callable[[Run, float], None]
@@ -99,10 +100,13 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
         if not torch.isfinite(grad_norm):
             _diverged(run, model, good_state, step, "the gradient became non-finite")
             break
+        lr = t.lr * lr_factor(t.lr_decay_start, progress())
+        for group in optimizer.param_groups:
+            group["lr"] = lr
         optimizer.step()
         step += 1
         elapsed = time.perf_counter() - start
-        acc.add(parts)
+        acc.add(parts, lr)
         if not all(torch.isfinite(p).all() for p in model.parameters()):
             _diverged(run, model, good_state, step, "the weights became non-finite (is the learning rate too high?)")
             break
@@ -141,7 +145,7 @@ class _Accumulator:
         self.kl_dims = None
         self.last: dict = {}
 
-    def add(self, parts) -> None:
+    def add(self, parts, lr: float) -> None:
         self.count += 1
         for key, value in (("loss", parts.loss.item()), ("recon", parts.recon.item()), ("kl", parts.kl.item()),
                            ("kl_penalised", parts.kl_penalised.item())):
@@ -150,7 +154,7 @@ class _Accumulator:
             self.sums["label_loss"] = self.sums.get("label_loss", 0.0) + parts.label.item()
         dims = parts.kl_per_dim.numpy().astype(float)
         self.kl_dims = dims if self.kl_dims is None else self.kl_dims + dims
-        self.last = {"kl_weight": parts.weight, "capacity": parts.capacity}
+        self.last = {"kl_weight": parts.weight, "capacity": parts.capacity, "lr": lr}
 
     def means(self) -> dict:
         if not self.count:

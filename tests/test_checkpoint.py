@@ -93,3 +93,14 @@ def test_a_malicious_pickle_is_refused_and_never_runs(tmp_path):
         with pytest.raises(CheckpointError):
             load_run(tmp_path / name)
     assert not target.exists()
+
+
+def test_a_file_saved_before_a_field_existed_loads_with_what_it_was_trained_with():
+    """A missing key means "trained before this knob existed", not "today's default"."""
+    from explorer.config import RunConfig
+
+    old = RunConfig().to_dict()
+    del old["model"]["encoder_init"], old["train"]["lr_decay_start"]
+    config = RunConfig.from_dict(old)
+    assert config.model.encoder_init == "torch" and config.train.lr_decay_start == 1.0
+    assert RunConfig.from_dict(RunConfig().to_dict()) == RunConfig()  # present keys always win

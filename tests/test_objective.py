@@ -6,7 +6,7 @@ import torch
 
 from explorer.config import ObjectiveConfig
 from explorer.objective import bernoulli_nll, free_bits_kl, gaussian_kl, vae_loss
-from explorer.schedules import capacity, kl_factor
+from explorer.schedules import capacity, kl_factor, lr_factor
 
 
 def test_kl_is_zero_at_the_prior_and_matches_closed_form():
@@ -78,3 +78,10 @@ def test_raw_kl_is_recorded_not_the_clamped_surrogate():
     x = torch.zeros(4, 1, 64, 64)
     parts = vae_loss(torch.zeros(4, 1, 64, 64), x, mu, logvar, ObjectiveConfig(beta=1.0, free_bits=0.5), 0.5)
     assert parts.kl.item() == 0.0 and parts.kl_penalised.item() == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("start, progress, factor", [
+    (1.0, 0.9, 1.0), (0.5, 0.25, 1.0), (0.5, 0.5, 1.0), (0.5, 0.75, 0.5), (0.5, 1.0, 0.0), (0.0, 0.0, 1.0), (0.0, 0.4, 0.6),
+])
+def test_lr_factor_holds_then_falls_linearly_to_zero(start, progress, factor):
+    assert lr_factor(start, progress) == pytest.approx(factor)

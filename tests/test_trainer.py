@@ -86,3 +86,17 @@ def test_invalid_config_is_refused_with_one_line():
     cfg.objective.beta = math.nan
     with pytest.raises(ValueError, match="beta"):
         train(cfg)
+
+
+def test_learning_rate_decays_to_zero_over_the_end_of_the_run():
+    cfg = tiny_config(steps=6)
+    cfg.train.lr_decay_start = 0.5
+    run = train(cfg, final_eval=False)
+    lrs = run.history["lr"][1:]  # the lr of the last step before each log point
+    assert lrs[0] == pytest.approx(cfg.train.lr)  # step 3 of 6: progress 2/6 < 0.5
+    assert lrs[1] == pytest.approx(cfg.train.lr * (1 - 5 / 6) / 0.5)  # step 6 ran at progress 5/6
+    constant_cfg = tiny_config(steps=6)
+    constant_cfg.train.lr_decay_start = 1.0
+    constant = train(constant_cfg, final_eval=False)
+    assert constant.history["lr"][1:] == [cfg.train.lr] * 2
+    assert constant.history["loss"][1] == run.history["loss"][1]  # identical until the decay begins

@@ -86,6 +86,7 @@ def controls() -> RunConfig:
                                   pinned=tuple(pinned), **extra),
         train=TrainConfig(dataset=dataset, seconds=float(seconds), seed=int(seed), labels=int(labels) if dataset == "dsprites" else 0,
                           batch_size=32 if ar else d_train.batch_size, lr=1e-3 if ar else d_train.lr,
+                          lr_decay_start=1.0 if ar else d_train.lr_decay_start,
                           log_every=20 if ar else d_train.log_every),
     )
 
