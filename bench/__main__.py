@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     rows += latency.run(rss_seconds=5.0 if args.quick else 20.0)
     sr_rows, curves = short_runs.run(seconds, seeds, log=lambda s: print(s, flush=True))
     rows += sr_rows
-    rows += labels.run([0, 300], steps=50 if args.quick else 1000, seeds=seeds, log=lambda s: print(s, flush=True))[0]
+    rows += labels.run([0, 300], steps=50 if args.quick else labels.STEPS, seeds=seeds, log=lambda s: print(s, flush=True))[0]
     table = to_markdown(rows)
     print(table)
     body = (table + "\n\nWhere the training step spends its time:\n\n```\n" + profile + "\n```\n\n"

@@ -1,9 +1,9 @@
 """Pinned axes against the unsupervised β-VAE: MIG and DCI over seeds for 0 and a few hundred labels.
 
-Run: ``python -m bench.labels [--steps 1000 --seeds 3 --labels 0,300]``. Each run is the
+Run: ``python -m bench.labels [--steps 2700 --seeds 3 --labels 0,300]``. Each run is the
 short-run recipe (``python -m explorer train --beta 4``, every other flag at its default)
-with ``--labels N`` added, under the same step budget (1,000 steps is about the recipe's
-120 s on 2 cores; steps keep the comparison independent of machine load). Scored on a fresh
+with ``--labels N`` added, under the same step budget (2,700 steps of 16 images is about the
+recipe's 120 s on 2 cores; steps keep the comparison independent of machine load). Scored on a fresh
 10,000-image sample: MIG, DCI disentanglement (random forests) and, with labels, each pinned
 factor's share of entropy captured by its own dimension.
 """
@@ -11,23 +11,17 @@ from __future__ import annotations
 
 import argparse
 
-from explorer.cli import build_parser, config_from_args
-from explorer.data import ProceduralDSprites
-from explorer.evaluation import evaluate_run
 from explorer.metrics import seed_summary
-from explorer.trainer import train
 
 from .common import publish, row, to_markdown
+from .screen import score_flags
 
-EVAL_SAMPLES = 10_000
+#: about the recipe's 120 s on 2 cores (2,700 steps of 16 images)
+STEPS = 2700
 
 
 def run_one(labels: int, steps: int, seed: int) -> dict:
-    args = build_parser().parse_args(["train", "--beta", "4", "--labels", str(labels), "--steps", str(steps),
-                                      "--seed", str(seed)])
-    config = config_from_args(args)
-    result = train(config, final_eval=False)
-    return evaluate_run(result, ProceduralDSprites(), n=EVAL_SAMPLES, seed=1000 + seed, with_dci=True)
+    return score_flags(["--beta", "4", "--labels", str(labels)], steps, seed, with_dci=True)
 
 
 def _spread(values: list[float]) -> str:
@@ -60,7 +54,7 @@ def run(label_counts: list[int], steps: int, seeds: int, log=print) -> tuple[lis
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--steps", type=int, default=STEPS)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--labels", type=str, default="0,300", help="comma-separated label counts")
     args = parser.parse_args(argv)
