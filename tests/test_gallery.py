@@ -49,6 +49,7 @@ def test_rescore_re_evaluates_without_retraining(tiny_gallery, tmp_path):
     index = json.loads((tmp_path / "index.json").read_text())
     for record in index["runs"]:  # as written before that metric existed: in the index and in the checkpoint
         del record["metrics"]["informative_units"]
+        del record["config"]["model"]["latent_dim"]  # and a stale config record, which the checkpoint mends
         old = load_run(tmp_path / record["file"])
         del old.metrics["informative_units"]
         save_run(old, tmp_path / record["file"])
@@ -56,7 +57,21 @@ def test_rescore_re_evaluates_without_retraining(tiny_gallery, tmp_path):
     assert main(["gallery", "--out", str(tmp_path), "--rescore"]) == 0
     rescored = json.loads((tmp_path / "index.json").read_text())["runs"]
     assert all("informative_units" in r["metrics"] for r in rescored)
+    assert all(r["config"] == load_run(tmp_path / r["file"]).config.to_dict() for r in rescored)
     assert all("informative_units" in load_run(tmp_path / r["file"]).metrics for r in rescored)
     assert [r["command"] for r in rescored] == [r["command"] for r in index["runs"]]
     before, after = torch.load(io.BytesIO(weights), weights_only=True), load_run(tmp_path / "a.pt")
     assert all(torch.equal(before["state_dict"][k], v) for k, v in after.model.state_dict().items())
+
+
+def test_shipped_index_commands_reproduce_their_checkpoints_configs():
+    """Changing a CLI default must not leave the shipped gallery claiming a command that no longer makes it."""
+    from pathlib import Path
+
+    from explorer.cli import build_parser, config_from_args
+
+    index = json.loads((Path(__file__).parent.parent / "checkpoints" / "index.json").read_text())
+    for record in index["runs"]:
+        argv = record["command"].removeprefix("python -m explorer ").split()
+        config = config_from_args(build_parser().parse_args(argv))
+        assert config.to_dict() == record["config"], record["name"]
