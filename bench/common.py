@@ -59,3 +59,25 @@ def publish(name: str, title: str, module: str, argv: list[str] | None, body: st
     path = write_results(name, title, " ".join([f"python -m {module}", *args]), body)
     print(f"written to {path}")
     return path
+
+
+#: Short runs are scored on a fresh sample of this many images, drawn with seed 1000 + the run's seed:
+#: never the training batches, never the run's own history sample, and the same sample in every bench.
+FRESH_SAMPLES = 10_000
+
+
+def train_flags(flags: list[str], seed: int, budget: list[str]):
+    """Train ``python -m explorer train <flags> <budget> --seed <seed>`` (budget: ``--steps N`` or ``--seconds S``)."""
+    from explorer.cli import build_parser, config_from_args
+    from explorer.trainer import train
+
+    args = build_parser().parse_args(["train", *flags, *budget, "--seed", str(seed)])
+    return train(config_from_args(args), final_eval=False)
+
+
+def score_fresh(result, seed: int, n: int = FRESH_SAMPLES, with_dci: bool = False) -> dict:
+    """A trained run's scores on the fresh sample that belongs to ``seed``."""
+    from explorer.data import ProceduralDSprites
+    from explorer.evaluation import evaluate_run
+
+    return evaluate_run(result, ProceduralDSprites(), n=n, seed=1000 + seed, with_dci=with_dci)

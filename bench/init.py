@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import argparse
 
-from explorer.cli import build_parser, config_from_args
-from explorer.data import ProceduralDSprites
-from explorer.evaluation import evaluate_run
 from explorer.metrics import seed_summary
-from explorer.trainer import train
 
-from .common import publish, row, to_markdown
+from .common import publish, row, score_fresh, to_markdown, train_flags
 
 
 def run(steps: int, seeds: int, log=print) -> list[dict]:
@@ -22,10 +18,8 @@ def run(steps: int, seeds: int, log=print) -> list[dict]:
     for init in ("torch", "he"):
         scores = []
         for seed in range(seeds):
-            args = build_parser().parse_args(["train", "--beta", "4", "--steps", str(steps), "--seed", str(seed),
-                                              "--encoder-init", init])
-            result = train(config_from_args(args), final_eval=False)
-            s = evaluate_run(result, ProceduralDSprites(), n=5000, seed=1000 + seed)
+            result = train_flags(["--beta", "4", "--encoder-init", init], seed, ["--steps", str(steps)])
+            s = score_fresh(result, seed, n=5000)
             scores.append(s)
             log(f"init {init}, seed {seed}: recon {s['recon']:.1f}, informative units {s['informative_units']}, "
                 f"I(x;z) {s['mi']:.2f}, MIG {s['mig']:.3f}")

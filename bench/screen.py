@@ -4,28 +4,22 @@ Run: ``python -m bench.screen --steps 2800 --seeds 3 -- --batch-size 16 --warmup
 Everything after ``--`` is ``python -m explorer train`` flags (the rest at their defaults). A
 step budget makes the result independent of machine load, so screens can run side by side
 (``OMP_NUM_THREADS=1``, one seed per process with ``--first-seed``). Each run is scored on a
-fresh 10,000-image sample drawn with seed 1000 + seed, the same sample ``bench.short_runs``
-and ``bench.labels`` use. This is how the README's recipe table was made.
+fresh 10,000-image sample drawn with seed 1000 + seed (``bench.common.score_fresh``, as in
+``bench.short_runs`` and ``bench.labels``). This is how the README's recipe table was made.
 """
 from __future__ import annotations
 
 import argparse
 import json
 
-from explorer.cli import build_parser, config_from_args
-from explorer.data import ProceduralDSprites
-from explorer.evaluation import evaluate_run
 from explorer.metrics import seed_summary
-from explorer.trainer import train
 
-EVAL_SAMPLES = 10_000
+from .common import score_fresh, train_flags
 
 
 def score_flags(flags: list[str], steps: int, seed: int, with_dci: bool = False) -> dict:
-    """Train ``explorer train <flags>`` for ``steps`` steps with ``seed`` and score it on a fresh sample."""
-    args = build_parser().parse_args(["train", *flags, "--steps", str(steps), "--seed", str(seed)])
-    result = train(config_from_args(args), final_eval=False)
-    return evaluate_run(result, ProceduralDSprites(), n=EVAL_SAMPLES, seed=1000 + seed, with_dci=with_dci)
+    """Train ``explorer train <flags>`` for ``steps`` steps with ``seed`` and score it on its fresh sample."""
+    return score_fresh(train_flags(flags, seed, ["--steps", str(steps)]), seed, with_dci=with_dci)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,23 +2,17 @@
 
 Run: ``python -m bench.short_runs [--seconds 120 --seeds 3] [--only disentangle,collapse,ladder]``.
 Each run is ``explorer.trainer.train`` with the CLI's defaults except the flags listed, and
-is scored afterwards by ``explorer.evaluation.evaluate`` on a *fresh* sample of 10,000
-images (never the training batches or the history's evaluation sample). Medians over seeds.
+is scored afterwards on a *fresh* sample of 10,000 images (``bench.common.score_fresh``: never
+the training batches or the history's evaluation sample). Medians over seeds.
 """
 from __future__ import annotations
 
 import argparse
 
-from explorer.cli import build_parser, config_from_args
-from explorer.data import ProceduralDSprites
-from explorer.evaluation import evaluate
 from explorer.gallery import AR, CURE
 from explorer.metrics import seed_summary
-from explorer.trainer import train
 
-from .common import publish, row, to_markdown
-
-EVAL_SAMPLES = 10_000
+from .common import publish, row, score_fresh, to_markdown, train_flags
 
 #: scenario -> [(label, CLI flags, seeds: None = all of --seeds, 1 = a single seed)]
 SCENARIOS = {
@@ -34,10 +28,8 @@ SCENARIOS = {
 
 
 def run_one(flags: list[str], seconds: float, seed: int) -> dict:
-    args = build_parser().parse_args(["train", *flags, "--seconds", str(seconds), "--seed", str(seed)])
-    config = config_from_args(args)
-    result = train(config, final_eval=False)
-    scores = evaluate(result.model, ProceduralDSprites(), n=EVAL_SAMPLES, seed=1000 + seed)
+    result = train_flags(flags, seed, ["--seconds", str(seconds)])
+    scores = score_fresh(result, seed)
     h = result.history
     return {"scores": scores, "status": result.status, "curve": list(zip(h["seconds"], h["mig"], h["active_units"], h["eval_kl"]))}
 
