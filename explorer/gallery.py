@@ -64,6 +64,11 @@ def command(entry: GalleryEntry, out_dir: Path) -> list[str]:
     return ["train", *entry.flags, "--out", str(out_dir / f"{entry.name}.pt")]
 
 
+def command_line(entry: GalleryEntry, out_dir: Path) -> str:
+    """:func:`command` as the index records it."""
+    return "python -m explorer " + " ".join(command(entry, out_dir))
+
+
 def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, log=print) -> Path:
     """Train (or retrain) the chosen entries and rewrite the index with every entry present."""
     from .cli import build_parser, config_from_args
@@ -80,7 +85,7 @@ def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, lo
         run = train(config, final_eval=False)
         seconds = round(time.perf_counter() - start, 1)
         record = {"name": entry.name, "title": entry.title, "role": entry.role, "config": config.to_dict(),
-                  "train_seconds": seconds, "command": "python -m explorer " + " ".join(argv)}
+                  "train_seconds": seconds, "command": command_line(entry, out_dir)}
         _score_and_save(run, out_dir / f"{entry.name}.pt", record, index_path, log)
     return index_path
 
@@ -95,7 +100,7 @@ def rescore(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, 
     for record in records:
         if not only or record["name"] in only:
             if record["name"] in entries:  # today's spelling of its flags (e.g. a default made explicit)
-                record = {**record, "command": "python -m explorer " + " ".join(command(entries[record["name"]], out_dir))}
+                record = {**record, "command": command_line(entries[record["name"]], out_dir)}
             _score_and_save(load_run(out_dir / record["file"]), out_dir / record["file"], record, index_path, log)
     return index_path
 

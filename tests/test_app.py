@@ -234,3 +234,10 @@ def test_train_button_starts_a_background_job_and_a_second_user_is_told_busy(mon
     manager.wait(job.id, 5)
     assert manager.get(job.id).state == "completed"
 
+
+
+def test_autoregressive_runs_from_the_train_page_use_the_pace_collapse_was_measured_with():
+    from explorer.ui.page_train import autoregressive_pace
+
+    pace = autoregressive_pace()
+    assert (pace.batch_size, pace.lr, pace.lr_decay_start, pace.log_every) == (32, 1e-3, 1.0, 20)

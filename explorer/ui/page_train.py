@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ..cli import build_parser, config_from_args
 from ..config import ModelConfig, ObjectiveConfig, RunConfig, TrainConfig
 from ..data.dsprites_grid import FACTOR_NAMES
+from ..gallery import AR
 from ..jobs import Busy
 from ..models import DECODERS
 from .figures import curves_figure
@@ -80,15 +82,21 @@ def controls() -> RunConfig:
                 st.caption("No factor pinned, so the labels are not used: this trains the unsupervised β-VAE.")
                 labels = 0
     ar = decoder.startswith("pixelcnn")
+    pace = autoregressive_pace() if ar else d_train
     return RunConfig(
         model=ModelConfig(latent_dim=int(latent), decoder=decoder),
         objective=ObjectiveConfig(beta=float(beta), schedule=schedule, free_bits=float(free_bits), free_bits_mode=mode,
                                   pinned=tuple(pinned), **extra),
         train=TrainConfig(dataset=dataset, seconds=float(seconds), seed=int(seed), labels=int(labels) if dataset == "dsprites" else 0,
-                          batch_size=32 if ar else d_train.batch_size, lr=1e-3 if ar else d_train.lr,
-                          lr_decay_start=1.0 if ar else d_train.lr_decay_start,
-                          log_every=20 if ar else d_train.log_every),
+                          batch_size=pace.batch_size, lr=pace.lr, lr_decay_start=pace.lr_decay_start,
+                          log_every=pace.log_every),
     )
+
+
+def autoregressive_pace() -> TrainConfig:
+    """Batch, learning rate and logging of the gallery's collapse/cure pair (``explorer.gallery.AR``),
+    the settings those lessons were measured with, read from the one place that states them."""
+    return config_from_args(build_parser().parse_args(["train", *AR])).train
 
 
 def train_page() -> None:
