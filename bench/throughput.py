@@ -125,8 +125,7 @@ def run(seconds: float = 8.0, rounds: int = 3) -> tuple[list[dict], str]:
         ref.append(reference_rate(seconds))
         ours.append(explorer_rate(seconds))
         ours_nolog.append(explorer_rate(seconds, log_every=10**9))
-        steps.append(explorer_rate(seconds, log_every=recipe.log_every, batch_size=recipe.batch_size,
-                                   decoder=ModelConfig().decoder) / recipe.batch_size)
+        steps.append(explorer_rate(seconds, batch_size=recipe.batch_size, decoder=ModelConfig().decoder) / recipe.batch_size)
     r, o, on, st = (statistics.median(v) for v in (ref, ours, ours_nolog, steps))
     rendered = render_rate()
     batch = 64
