@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         s = score_flags(flags, args.steps, seed)
         migs.append(s["mig"])
         print(json.dumps({"flags": flags, "steps": args.steps, "seed": seed, "mig": round(s["mig"], 3),
-                          "active_units": s["active_units"], "kl": round(s["kl"], 2), "recon": round(s["recon"], 1)}),
+                          "active_units": s["active_units"], "informative_units": s["informative_units"],
+                          "kl": round(s["kl"], 2), "mi": round(s["mi"], 2), "recon": round(s["recon"], 1),
+                          "gaps": [round(g, 2) for g in s["mig_gaps"]]}),
               flush=True)
     summary = seed_summary(migs)
     print(f"MIG median {summary['median']:.3f} (min {summary['min']:.3f}, max {summary['max']:.3f}) over {len(migs)} seeds")

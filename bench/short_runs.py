@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from explorer.data.dsprites_grid import FACTOR_NAMES
 from explorer.gallery import AR, CURE
 from explorer.metrics import seed_summary
 
@@ -34,6 +35,12 @@ def run_one(flags: list[str], seconds: float, seed: int) -> dict:
     return {"scores": scores, "status": result.status, "curve": list(zip(h["seconds"], h["mig"], h["active_units"], h["eval_kl"]))}
 
 
+def _median_row(figure: str, values: list[float], fmt: str, seconds: float) -> dict:
+    summary = seed_summary(values)
+    return row(figure, f"{summary['median']:{fmt}}",
+               f"median of {len(values)} seed(s) (min {summary['min']:{fmt}}, max {summary['max']:{fmt}}), {seconds:g} s, fresh 10k sample")
+
+
 def run(seconds: float = 120.0, seeds: int = 3, only: list[str] | None = None, log=print) -> tuple[list[dict], list[str]]:
     rows, curves = [], []
     for scenario, runs in SCENARIOS.items():
@@ -47,14 +54,17 @@ def run(seconds: float = 120.0, seeds: int = 3, only: list[str] | None = None, l
                 results.append(res)
                 s = res["scores"]
                 log(f"{label} seed {seed}: MIG {s['mig']:.3f} AU {s['active_units']} informative {s['informative_units']} "
-                    f"KL {s['kl']:.2f} MI {s['mi']:.2f} recon {s['recon']:.1f}")
+                    f"KL {s['kl']:.2f} MI {s['mi']:.2f} recon {s['recon']:.1f}; MIG gap per factor "
+                    + " ".join(f"{name} {g:.2f}" for name, g in zip(FACTOR_NAMES, s["mig_gaps"])))
                 curves.append(f"{label}, seed {seed}: " + "  ".join(
                     f"{t:.0f}s MIG {m:.2f} AU {au} KL {kl:.1f}" for t, m, au, kl in res["curve"]))
             for key, fmt in (("mig", ".3f"), ("active_units", ".0f"), ("informative_units", ".0f"), ("kl", ".2f"),
                              ("mi", ".2f"), ("recon", ".1f")):
-                summary = seed_summary([r["scores"][key] for r in results])
-                rows.append(row(f"{label}: {key}", f"{summary['median']:{fmt}}",
-                                f"median of {n_seeds} seed(s) (min {summary['min']:{fmt}}, max {summary['max']:{fmt}}), {seconds:g} s, fresh 10k sample"))
+                rows.append(_median_row(f"{label}: {key}", [r["scores"][key] for r in results], fmt, seconds))
+            if scenario == "disentangle":  # which factors the MIG is made of: what limits it
+                for i, name in enumerate(FACTOR_NAMES):
+                    rows.append(_median_row(f"{label}: MIG gap of {name}", [r["scores"]["mig_gaps"][i] for r in results],
+                                            ".2f", seconds))
     return rows, curves
 
 
