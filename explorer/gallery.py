@@ -69,9 +69,15 @@ def command_line(entry: GalleryEntry, out_dir: Path) -> str:
     return "python -m explorer " + " ".join(command(entry, out_dir))
 
 
+def entry_config(entry: GalleryEntry, out_dir: Path):
+    """The RunConfig an entry's command trains."""
+    from .cli import build_parser, config_from_args
+
+    return config_from_args(build_parser().parse_args(command(entry, out_dir) + ["--quiet"]))
+
+
 def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, log=print) -> Path:
     """Train (or retrain) the chosen entries and rewrite the index with every entry present."""
-    from .cli import build_parser, config_from_args
     from .trainer import train
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -79,8 +85,7 @@ def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, lo
     for entry in ENTRIES:
         if only and entry.name not in only:
             continue
-        argv = command(entry, out_dir)
-        config = config_from_args(build_parser().parse_args(argv + ["--quiet"]))
+        config = entry_config(entry, out_dir)
         start = time.perf_counter()
         run = train(config, final_eval=False)
         seconds = round(time.perf_counter() - start, 1)
@@ -91,17 +96,33 @@ def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, lo
 
 
 def rescore(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, log=print) -> Path:
-    """Re-evaluate the existing checkpoints with today's metrics (no training), e.g. after a metric is added."""
+    """Re-evaluate the existing checkpoints with today's metrics (no training), e.g. after a metric is added.
+
+    An entry with a checkpoint but no index record yet (trained by its command elsewhere, say on a
+    faster machine, and copied in) is adopted, provided the checkpoint's config is exactly the one
+    its command trains; anything else is refused, so the index never claims a command it does not hold.
+    """
     from .checkpoint import load_run
 
     index_path = out_dir / "index.json"
-    records = json.loads(index_path.read_text())["runs"] if index_path.exists() else []
+    records = {r["name"]: r for r in (json.loads(index_path.read_text())["runs"] if index_path.exists() else [])}
     entries = {e.name: e for e in ENTRIES}
-    for record in records:
-        if not only or record["name"] in only:
-            if record["name"] in entries:  # today's spelling of its flags (e.g. a default made explicit)
-                record = {**record, "command": command_line(entries[record["name"]], out_dir)}
-            _score_and_save(load_run(out_dir / record["file"]), out_dir / record["file"], record, index_path, log)
+    for name, entry in entries.items():
+        if name not in records and (out_dir / f"{name}.pt").exists() and (not only or name in only):
+            records[name] = {"name": name, "title": entry.title, "role": entry.role, "file": f"{name}.pt"}
+    for name, record in records.items():
+        if only and name not in only:
+            continue
+        run = load_run(out_dir / record["file"])
+        if name in entries:  # today's spelling of its flags (e.g. a default made explicit)
+            record = {**record, "command": command_line(entries[name], out_dir)}
+            if "train_seconds" not in record:
+                expected = entry_config(entries[name], out_dir).to_dict()
+                if run.config.to_dict() != expected:
+                    raise ValueError(f"{record['file']} was not trained by gallery entry {name!r}'s command "
+                                     f"({record['command']}); retrain it with --only {name}")
+                record["train_seconds"] = round(run.history["seconds"][-1], 1) if run.history.get("seconds") else None
+        _score_and_save(run, out_dir / record["file"], record, index_path, log)
     return index_path
 
 

@@ -75,3 +75,22 @@ def test_shipped_index_commands_reproduce_their_checkpoints_configs():
         argv = record["command"].removeprefix("python -m explorer ").split()
         config = config_from_args(build_parser().parse_args(argv))
         assert config.to_dict() == record["config"], record["name"]
+
+
+def test_rescore_adopts_a_checkpoint_trained_by_an_entrys_command_and_refuses_any_other(tiny_gallery, tmp_path, monkeypatch):
+    assert main(["gallery", "--out", str(tmp_path), "--only", "a"]) == 0
+    twin = gallery.GalleryEntry("a2", "β = 1 again", "seed-spread", ("--beta", "1", *TINY))  # the same command as "a"
+    odd = gallery.GalleryEntry("c", "β = 2", "beta-ladder", ("--beta", "2", *TINY))
+    monkeypatch.setattr(gallery, "ENTRIES", (*tiny_gallery, twin, odd))
+    (tmp_path / "a2.pt").write_bytes((tmp_path / "a.pt").read_bytes())  # trained elsewhere, copied in
+    assert main(["gallery", "--out", str(tmp_path), "--rescore", "--only", "a2"]) == 0
+    runs = {r["name"]: r for r in json.loads((tmp_path / "index.json").read_text())["runs"]}
+    assert set(runs) == {"a", "a2"}
+    assert runs["a2"]["role"] == "seed-spread" and runs["a2"]["command"].endswith("--out " + str(tmp_path / "a2.pt"))
+    assert runs["a2"]["metrics"] == runs["a"]["metrics"] and runs["a2"]["train_seconds"] > 0
+
+    before = (tmp_path / "index.json").read_bytes()
+    (tmp_path / "c.pt").write_bytes((tmp_path / "a.pt").read_bytes())  # β = 1 weights under a β = 2 entry
+    with pytest.raises(ValueError, match="not trained by gallery entry 'c'"):
+        gallery.rescore(tmp_path, ["c"], log=lambda *_: None)
+    assert (tmp_path / "index.json").read_bytes() == before
