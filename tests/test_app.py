@@ -162,11 +162,17 @@ def test_pinned_dimensions_carry_their_factor_names_in_grids_and_editor_sliders(
     assert [s.label for s in at.slider][:2] == ["z0 = posX (pinned)", "z1 = posY (pinned)"]
 
 
-def test_train_page_label_budget_and_pins_reach_the_submitted_config(monkeypatch):
+def _instant_manager(monkeypatch) -> JobManager:
+    """A one-slot job manager, behind the Train page, whose trainer returns at once."""
     trainer = _InstantTrainer()
     trainer.release.set()
     manager = JobManager(max_concurrent=1, trainer=trainer)
     monkeypatch.setattr(page_train, "job_manager", lambda: manager)
+    return manager
+
+
+def test_train_page_label_budget_and_pins_reach_the_submitted_config(monkeypatch):
+    manager = _instant_manager(monkeypatch)
     at = _page("train")
     at.query_params["labels"] = "300"
     at.query_params["z"] = "3"  # fewer latents than factors: the default pins only the first three
@@ -236,8 +242,14 @@ def test_train_button_starts_a_background_job_and_a_second_user_is_told_busy(mon
 
 
 
-def test_autoregressive_runs_from_the_train_page_use_the_pace_collapse_was_measured_with():
-    from explorer.ui.page_train import autoregressive_pace
-
-    pace = autoregressive_pace()
-    assert (pace.batch_size, pace.lr, pace.lr_decay_start, pace.log_every) == (32, 1e-3, 1.0, 20)
+def test_autoregressive_runs_from_the_train_page_use_the_pace_collapse_was_measured_with(monkeypatch):
+    manager = _instant_manager(monkeypatch)
+    at = _page("train")
+    at.query_params["decoder"] = "pixelcnn8"
+    at.run()
+    assert not at.exception
+    assert at.slider(key="warmup").value == 0.3  # the cure's warm-up, not the recipe's 10 %
+    at.button[0].click().run()
+    config = manager.jobs()[0].config
+    assert (config.train.batch_size, config.train.lr, config.train.lr_decay_start, config.train.log_every) == (16, 1e-3, 1.0, 40)
+    assert config.objective.warmup_fraction == 0.3 and config.objective.free_bits == 0  # free bits stay the user's choice

@@ -6,7 +6,7 @@ import streamlit as st
 from ..cli import build_parser, config_from_args
 from ..config import ModelConfig, ObjectiveConfig, RunConfig, TrainConfig
 from ..data.dsprites_grid import FACTOR_NAMES
-from ..gallery import AR
+from ..gallery import AR, CURE
 from ..jobs import Busy
 from ..models import DECODERS
 from .figures import curves_figure
@@ -42,11 +42,14 @@ def controls() -> RunConfig:
                                help="factorised decoders cannot draw a sprite without z, so they never collapse at β=1; "
                                     "autoregressive (pixelcnn) ones see earlier pixels and can ignore z: collapse")
         st.caption(DECODERS[decoder][2])
+        ar = decoder.startswith("pixelcnn")
         schedule = st.selectbox("KL schedule", list(SCHEDULE_HELP), index=list(SCHEDULE_HELP).index(d_obj.schedule),
                                 key="schedule", bind="query-params", help=" · ".join(SCHEDULE_HELP.values()))
         extra = {}
         if schedule == "linear":
-            extra["warmup_fraction"] = st.slider("Warm-up fraction of the run", 0.05, 1.0, d_obj.warmup_fraction, 0.05,
+            # an autoregressive run starts from the warm-up its cure was measured with (30 %, not the recipe's 10 %)
+            warmup = autoregressive_defaults().objective.warmup_fraction if ar else d_obj.warmup_fraction
+            extra["warmup_fraction"] = st.slider("Warm-up fraction of the run", 0.05, 1.0, warmup, 0.05,
                                                  key="warmup", bind="query-params", help="how long the KL weight takes to reach β")
         elif schedule == "cyclical":
             extra["cycles"] = st.slider("Cycles M", 1, 10, d_obj.cycles, key="cycles", bind="query-params",
@@ -81,8 +84,7 @@ def controls() -> RunConfig:
             if not pinned:
                 st.caption("No factor pinned, so the labels are not used: this trains the unsupervised β-VAE.")
                 labels = 0
-    ar = decoder.startswith("pixelcnn")
-    pace = autoregressive_pace() if ar else d_train
+    pace = autoregressive_defaults().train if ar else d_train
     return RunConfig(
         model=ModelConfig(latent_dim=int(latent), decoder=decoder),
         objective=ObjectiveConfig(beta=float(beta), schedule=schedule, free_bits=float(free_bits), free_bits_mode=mode,
@@ -93,10 +95,11 @@ def controls() -> RunConfig:
     )
 
 
-def autoregressive_pace() -> TrainConfig:
-    """Batch, learning rate and logging of the gallery's collapse/cure pair (``explorer.gallery.AR``),
-    the settings those lessons were measured with, read from the one place that states them."""
-    return config_from_args(build_parser().parse_args(["train", *AR])).train
+def autoregressive_defaults() -> RunConfig:
+    """The gallery's cured autoregressive run (``explorer.gallery.AR`` + ``CURE``), read from the one place that
+    states it: its batch, learning rate and logging are how collapse and cure were measured, and its warm-up is
+    the one the cure needs."""
+    return config_from_args(build_parser().parse_args(["train", *AR, *CURE]))
 
 
 def train_page() -> None:
