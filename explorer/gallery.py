@@ -30,7 +30,7 @@ class GalleryEntry:
     flags: tuple[str, ...]
 
 
-#: the recipe's runs: 8,000 steps of 16 images (about 5 minutes each on 2 cores)
+#: the recipe's runs and its β ladder: 8,000 steps of 16 images (about 5 minutes each on 2 cores)
 _STEPS = ("--steps", "8000")
 #: the conv ladder keeps the settings it was trained with: 2,000 steps of 64 (the same 128k images),
 #: 30 % warm-up, constant learning rate
@@ -50,6 +50,11 @@ ENTRIES = (
     GalleryEntry("beta4", "β = 4: towards one factor per axis", "beta-ladder", ("--beta", "4", *_CONV)),
     GalleryEntry("beta12", "β = 12: fewer, cleaner axes, blurrier", "beta-ladder", ("--beta", "12", *_CONV)),
     GalleryEntry("beta50", "β = 50: most dimensions switched off", "beta-ladder", ("--beta", "50", *_CONV)),
+    # the same ladder with the recipe (broadcast decoder); its β = 4 rung is the recipe-seed0 run
+    GalleryEntry("recipe-beta1", "Recipe, β = 1 (plain VAE): sharp, entangled", "beta-ladder", ("--beta", "1", *_STEPS)),
+    GalleryEntry("recipe-beta4", "Recipe, β = 4: towards one factor per axis", "beta-ladder", ("--beta", "4", *_STEPS)),
+    GalleryEntry("recipe-beta12", "Recipe, β = 12: fewer, cleaner axes, blurrier", "beta-ladder", ("--beta", "12", *_STEPS)),
+    GalleryEntry("recipe-beta50", "Recipe, β = 50: most dimensions switched off", "beta-ladder", ("--beta", "50", *_STEPS)),
     GalleryEntry("recipe-seed0", "Short-run recipe (broadcast decoder, β = 4), seed 0", "seed-spread", ("--beta", "4", "--seed", "0", *_STEPS)),
     GalleryEntry("recipe-seed1", "Short-run recipe (broadcast decoder, β = 4), seed 1", "seed-spread", ("--beta", "4", "--seed", "1", *_STEPS)),
     GalleryEntry("recipe-seed2", "Short-run recipe (broadcast decoder, β = 4), seed 2", "seed-spread", ("--beta", "4", "--seed", "2", *_STEPS)),

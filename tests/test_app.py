@@ -20,6 +20,7 @@ def tiny_gallery(tmp_path_factory):
     out = tmp_path_factory.mktemp("gallery")
     entries = (gallery.GalleryEntry("b1", "β = 1", "beta-ladder", ("--beta", "1", "--decoder", "conv", *TINY)),
                gallery.GalleryEntry("b4", "β = 4", "beta-ladder", ("--beta", "4", "--decoder", "conv", *TINY)),
+               gallery.GalleryEntry("r1", "recipe β = 1", "beta-ladder", ("--beta", "1", *TINY)),
                gallery.GalleryEntry("ar", "AR", "collapse", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4", *TINY)),
                gallery.GalleryEntry("s0", "seed 0", "seed-spread", ("--decoder", "conv", *TINY)),
                gallery.GalleryEntry("p0", "seed 0 + labels", "pinned",
@@ -109,7 +110,7 @@ def test_compare_shows_grids_metrics_and_downloads_for_linked_runs():
     assert len(at.get("image")) >= 4  # two grids and two reconstruction strips
     assert [b.label for b in at.get("download_button")].count("PNG") == 2
     gallery, metrics = at.dataframe
-    assert list(gallery.value.index) == ["g:b1", "g:b4", "g:ar", "g:s0", "g:p0"] and "MIG" in gallery.value.columns
+    assert list(gallery.value.index) == ["g:b1", "g:b4", "g:r1", "g:ar", "g:s0", "g:p0"] and "MIG" in gallery.value.columns
     assert list(metrics.value.index) == ["g:b1", "g:b4"] and "MIG gap posX" in metrics.value.columns
 
 
@@ -132,10 +133,17 @@ def test_autoregressive_grid_says_how_it_was_decoded():
     assert "greedy autoregressive decode" in " ".join(str(img.proto) for img in at.get("image"))
 
 
-def test_ladder_lays_out_the_gallery_betas():
+def test_ladder_lays_out_the_gallery_betas_of_each_decoder():
     at = _page("ladder").run()
     assert not at.exception
+    # the recipe's decoder (broadcast) comes first; its ladder here has only β = 1
+    assert at.radio(key="ladderdec").options == ["broadcast", "conv"]
+    shown = " ".join(m.value for m in at.markdown)
+    assert "g:r1" in shown and "g:b1" not in shown
+    at.radio(key="ladderdec").set_value("conv").run()
+    assert not at.exception
     assert "β = 1" in at.markdown[1].value and "β = 4" in at.markdown[2].value
+    assert "conv decoder" in at.caption[0].value
 
 
 def test_pinned_page_sets_the_seed_spread_against_labels_and_links_each_pair():
