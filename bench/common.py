@@ -68,11 +68,10 @@ FRESH_SAMPLES = 10_000
 
 def train_flags(flags: list[str], seed: int, budget: list[str]):
     """Train ``python -m explorer train <flags> <budget> --seed <seed>`` (budget: ``--steps N`` or ``--seconds S``)."""
-    from explorer.cli import build_parser, config_from_args
+    from explorer.cli import train_config
     from explorer.trainer import train
 
-    args = build_parser().parse_args(["train", *flags, *budget, "--seed", str(seed)])
-    return train(config_from_args(args), final_eval=False)
+    return train(train_config([*flags, *budget, "--seed", str(seed)]), final_eval=False)
 
 
 def score_fresh(result, seed: int, n: int = FRESH_SAMPLES, with_dci: bool = False) -> dict:

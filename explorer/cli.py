@@ -122,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def train_config(flags: list[str]) -> RunConfig:
+    """The config ``python -m explorer train <flags>`` trains: how code states a run by its command line."""
+    return config_from_args(build_parser().parse_args(["train", *flags]))
+
+
 def config_from_args(args) -> RunConfig:
     parts = {ModelConfig: {}, ObjectiveConfig: {}, TrainConfig: {}}
     for dc, name, _, _ in _KNOBS:

@@ -76,11 +76,11 @@ def command_line(entry: GalleryEntry, out_dir: Path) -> str:
     return "python -m explorer " + " ".join(command(entry, out_dir))
 
 
-def entry_config(entry: GalleryEntry, out_dir: Path):
-    """The RunConfig an entry's command trains."""
-    from .cli import build_parser, config_from_args
+def entry_config(entry: GalleryEntry):
+    """The RunConfig an entry's command trains (``--out`` names a file, not a setting)."""
+    from .cli import train_config
 
-    return config_from_args(build_parser().parse_args(command(entry, out_dir) + ["--quiet"]))
+    return train_config(list(entry.flags))
 
 
 def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, log=print) -> Path:
@@ -92,7 +92,7 @@ def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, lo
     for entry in ENTRIES:
         if only and entry.name not in only:
             continue
-        config = entry_config(entry, out_dir)
+        config = entry_config(entry)
         start = time.perf_counter()
         run = train(config, final_eval=False)
         seconds = round(time.perf_counter() - start, 1)
@@ -114,21 +114,21 @@ def rescore(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, 
     index_path = out_dir / "index.json"
     records = {r["name"]: r for r in (json.loads(index_path.read_text())["runs"] if index_path.exists() else [])}
     entries = {e.name: e for e in ENTRIES}
-    for name, entry in entries.items():
-        if name not in records and (out_dir / f"{name}.pt").exists() and (not only or name in only):
-            records[name] = {"name": name, "title": entry.title, "role": entry.role, "file": f"{name}.pt"}
+    adopted = {name for name in entries if name not in records and (out_dir / f"{name}.pt").exists()}
+    for name in adopted:
+        entry = entries[name]
+        records[name] = {"name": name, "title": entry.title, "role": entry.role, "file": f"{name}.pt"}
     for name, record in records.items():
         if only and name not in only:
             continue
         run = load_run(out_dir / record["file"])
         if name in entries:  # today's spelling of its flags (e.g. a default made explicit)
             record = {**record, "command": command_line(entries[name], out_dir)}
-            if "train_seconds" not in record:
-                expected = entry_config(entries[name], out_dir).to_dict()
-                if run.config.to_dict() != expected:
-                    raise ValueError(f"{record['file']} was not trained by gallery entry {name!r}'s command "
-                                     f"({record['command']}); retrain it with --only {name}")
-                record["train_seconds"] = round(run.history["seconds"][-1], 1) if run.history.get("seconds") else None
+        if name in adopted:
+            if run.config.to_dict() != entry_config(entries[name]).to_dict():
+                raise ValueError(f"{record['file']} was not trained by gallery entry {name!r}'s command "
+                                 f"({record['command']}); retrain it with --only {name}")
+            record["train_seconds"] = round(run.history["seconds"][-1], 1) if run.history.get("seconds") else None
         _score_and_save(run, out_dir / record["file"], record, index_path, log)
     return index_path
 

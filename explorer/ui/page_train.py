@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..cli import build_parser, config_from_args
+from ..cli import train_config
 from ..config import ModelConfig, ObjectiveConfig, RunConfig, TrainConfig
 from ..data.dsprites_grid import FACTOR_NAMES
 from ..gallery import AR, CURE
@@ -42,13 +42,14 @@ def controls() -> RunConfig:
                                help="factorised decoders cannot draw a sprite without z, so they never collapse at β=1; "
                                     "autoregressive (pixelcnn) ones see earlier pixels and can ignore z: collapse")
         st.caption(DECODERS[decoder][2])
-        ar = decoder.startswith("pixelcnn")
+        # an autoregressive run starts from how its collapse and cure were measured
+        ar_run = autoregressive_defaults() if decoder.startswith("pixelcnn") else None
         schedule = st.selectbox("KL schedule", list(SCHEDULE_HELP), index=list(SCHEDULE_HELP).index(d_obj.schedule),
                                 key="schedule", bind="query-params", help=" · ".join(SCHEDULE_HELP.values()))
         extra = {}
         if schedule == "linear":
-            # an autoregressive run starts from the warm-up its cure was measured with (30 %, not the recipe's 10 %)
-            warmup = autoregressive_defaults().objective.warmup_fraction if ar else d_obj.warmup_fraction
+            # (the cure's 30 % warm-up for an autoregressive run, not the recipe's 10 %)
+            warmup = (ar_run.objective if ar_run else d_obj).warmup_fraction
             extra["warmup_fraction"] = st.slider("Warm-up fraction of the run", 0.05, 1.0, warmup, 0.05,
                                                  key="warmup", bind="query-params", help="how long the KL weight takes to reach β")
         elif schedule == "cyclical":
@@ -84,7 +85,7 @@ def controls() -> RunConfig:
             if not pinned:
                 st.caption("No factor pinned, so the labels are not used: this trains the unsupervised β-VAE.")
                 labels = 0
-    pace = autoregressive_defaults().train if ar else d_train
+    pace = ar_run.train if ar_run else d_train
     return RunConfig(
         model=ModelConfig(latent_dim=int(latent), decoder=decoder),
         objective=ObjectiveConfig(beta=float(beta), schedule=schedule, free_bits=float(free_bits), free_bits_mode=mode,
@@ -99,7 +100,7 @@ def autoregressive_defaults() -> RunConfig:
     """The gallery's cured autoregressive run (``explorer.gallery.AR`` + ``CURE``), read from the one place that
     states it: its batch, learning rate and logging are how collapse and cure were measured, and its warm-up is
     the one the cure needs."""
-    return config_from_args(build_parser().parse_args(["train", *AR, *CURE]))
+    return train_config([*AR, *CURE])
 
 
 def train_page() -> None:
