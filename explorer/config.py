@@ -31,7 +31,7 @@ class ObjectiveConfig:
     schedule: str = "linear"
     #: linear warm-up (Bowman et al. 2016): weight rises from warmup_start·β to β over this fraction of the run.
     #: 10 %: with the He-initialised encoder the code is read from the first steps, so a short
-    #: warm-up suffices and leaves more of a short run at full β (MIG 0.25 against 0.21 at 30 %).
+    #: warm-up suffices and leaves more of a short run at full β (README screens: 20 % and 10 % tie at 2,800 steps).
     warmup_fraction: float = 0.1
     warmup_start: float = 0.0
     #: cyclical (Fu et al. 2019): `cycles` cycles, each ramping over its first `ramp_fraction`.
@@ -70,7 +70,7 @@ class TrainConfig:
     lr: float = 2e-3
     #: From this fraction of the run on, the learning rate falls linearly to 0 at the end
     #: (1.0 = constant). A batch-16 iterate is noisy; decaying over the second half lets a short
-    #: run settle: reconstruction 102–109 nats against 117–121, MIG a little higher (README).
+    #: run settle: reconstruction 102–109 nats against 114–121, MIG a little higher (README).
     lr_decay_start: float = 0.5
     #: Budget: a number of steps (deterministic) or of wall-clock seconds; steps wins if both are set.
     steps: int | None = None
