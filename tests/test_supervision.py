@@ -94,7 +94,8 @@ def test_cli_trains_with_labels_and_reports_the_pinned_mi(tmp_path, capsys):
 
 @pytest.mark.parametrize("extra, message", [
     (["--dataset", "mnist", "--labels", "10"], "only dsprites"),
-    (["--labels", "10", "--pin", "colour"], "pinned factors must be among"),
+    (["--labels", "10", "--pin", "colour"], "cannot pin 'colour'"),
+    (["--labels", "10", "--pin", "posX,posX"], "pinned once"),
     (["--labels", "10", "--latent-dim", "2"], "cannot pin more factors"),
     (["--labels", "-1"], "labels must be"),
 ])
