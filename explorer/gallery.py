@@ -114,7 +114,8 @@ def rescore(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, 
     index_path = out_dir / "index.json"
     records = {r["name"]: r for r in (json.loads(index_path.read_text())["runs"] if index_path.exists() else [])}
     entries = {e.name: e for e in ENTRIES}
-    adopted = {name for name in entries if name not in records and (out_dir / f"{name}.pt").exists()}
+    adopted = {name for name in entries
+               if name not in records and (out_dir / f"{name}.pt").exists() and (not only or name in only)}
     for name in adopted:
         entry = entries[name]
         records[name] = {"name": name, "title": entry.title, "role": entry.role, "file": f"{name}.pt"}
