@@ -72,8 +72,8 @@ def run(rss_seconds: float = 20.0) -> list[dict]:
         files = [GALLERY / e["file"] for e in json.loads(index.read_text())["runs"]]
         t_load = median_time(lambda: load_run(files[0]), 5)
         rows.append(row(f"load a gallery checkpoint ({files[0].name})", f"{t_load * 1e3:.0f} ms", "< 1 s"))
-        total = sum(f.stat().st_size for f in files) / 2**20
-        rows.append(row(f"gallery size ({len(files)} files)", f"{total:.1f} MiB ({total * 1.048576:.1f} MB)", "< 50 MB"))
+        size = sum(f.stat().st_size for f in files)  # bytes
+        rows.append(row(f"gallery size ({len(files)} files)", f"{size / 2**20:.1f} MiB ({size / 1e6:.1f} MB)", "< 50 MB"))
     rss = peak_training_rss(rss_seconds)
     rows.append(row(f"peak RSS of `python -m explorer train` ({rss_seconds:g} s, full dSprites grid)", f"{rss:.0f} MB",
                     "≤ 1,536 MB", 1536 / rss))
