@@ -19,6 +19,7 @@ from explorer.checkpoint import load_run
 from explorer.config import ModelConfig
 from explorer.data import ProceduralDSprites
 from explorer.models import DECODERS, build_model
+from explorer.pictures import mean_images
 from explorer.traversal import traversal_grid
 
 from .common import median_time, publish, row, to_markdown
@@ -55,21 +56,21 @@ def run(rss_seconds: float = 20.0) -> list[dict]:
     data = ProceduralDSprites()
     x = torch.from_numpy(data.images(np.array([123456])))
     for name, (model, source) in _models().items():
-        def edit():  # the slider editor: encode to the mean, decode
-            z = model.encode_mean(x)
-            model.decode(z)
+        def edit():  # the slider editor: encode to the mean, draw (a mean of samples for autoregressive decoders)
+            mean_images(model, model.encode_mean(x))
 
         def grid():
             traversal_grid(model)
 
         _, info = traversal_grid(model)
         t_edit, t_grid = median_time(edit, 5), median_time(grid, 3)
-        passes = f", {info['passes']} passes" if model.autoregressive else ""
+        passes = f", mean of {info['samples']} samples, {info['passes']:.1f} passes" if model.autoregressive else ""
         rows.append(row(f"{name}: encode + decode one image ({source})", f"{t_edit * 1e3:.1f} ms", "slider editor"))
         rows.append(row(f"{name}: 10 × 8 traversal grid ({source}{passes})", f"{t_grid:.2f} s", "a few seconds"))
     index = GALLERY / "index.json"
     if index.exists():
-        files = [GALLERY / e["file"] for e in json.loads(index.read_text())["runs"]]
+        records = json.loads(index.read_text())["runs"]
+        files = [GALLERY / e["file"] for e in records] + [GALLERY / e["pictures"] for e in records if e.get("pictures")]
         t_load = median_time(lambda: load_run(files[0]), 5)
         rows.append(row(f"load a gallery checkpoint ({files[0].name})", f"{t_load * 1e3:.0f} ms", "< 1 s"))
         size = sum(f.stat().st_size for f in files)  # bytes

@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from .config import ENCODER_INITS, FREE_BITS_MODES, SCHEDULES, ModelConfig, ObjectiveConfig, RunConfig, TrainConfig
+from .code_ranges import RANGE_HELP, RANGE_KINDS
 from .models import DECODERS
+from .pictures import AR_SAMPLES
 
 # (dataclass, field, flag, help) for every training knob
 _KNOBS = [
@@ -96,12 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--indices", type=str, help="comma-separated image indices")
     da.add_argument("--seed", type=int, default=0)
 
-    tv = sub.add_parser("traverse", help="write a latent traversal grid as PNG")
+    tv = sub.add_parser("traverse", help="write a latent traversal grid: .png, animated .gif, or .npz (raw arrays)")
     tv.add_argument("path", type=Path)
-    tv.add_argument("--out", type=Path, required=True)
+    tv.add_argument("--out", type=Path, required=True, help="grid.png, grid.gif or grid.npz (images, dims, values, labels)")
     tv.add_argument("--index", type=int, help="start from this dataset image's posterior mean (default: prior mean)")
-    tv.add_argument("--limit", type=float, default=3.0, help="sweep each dim over ±limit (default 3)")
+    tv.add_argument("--range", choices=RANGE_KINDS, default=None,
+                    help="how far each dim sweeps: " + "; ".join(f"{k}: {v}" for k, v in RANGE_HELP.items())
+                    + " (default data; --limit alone means prior)")
+    tv.add_argument("--limit", type=float, default=None, help="with the prior range, sweep ±limit (default 3)")
     tv.add_argument("--columns", type=int, default=8, help="values per row (default 8)")
+    tv.add_argument("--samples", type=int, default=AR_SAMPLES,
+                    help=f"autoregressive decoders: samples averaged per tile (default {AR_SAMPLES})")
     ga = sub.add_parser("gallery", help="train the shipped gallery of checkpoints (settings in explorer/gallery.py)")
     ga.add_argument("--out", type=Path, default=Path("checkpoints"))
     ga.add_argument("--only", type=str, help="comma-separated entry names (default: all)")
@@ -211,25 +218,41 @@ def _traverse(args) -> int:
     import torch
 
     from .checkpoint import load_run
+    from .code_ranges import PRIOR_LIMIT, model_code_ranges, sweep_values
     from .data import load_dataset
-    from .traversal import grid_image, traversal_grid
+    from .traversal import grid_gif, labelled_grid_image, row_labels, save_grid_npz, traversal_grid
 
+    if args.out.suffix.lower() not in (".png", ".gif", ".npz"):
+        raise ValueError("--out must end in .png, .gif or .npz")
+    if args.columns < 2 or (args.limit is not None and not args.limit > 0) or args.samples < 1:
+        raise ValueError("--columns must be ≥ 2, --limit > 0 and --samples ≥ 1")
+    kind = args.range or ("prior" if args.limit is not None else "data")
     run = load_run(args.path)
-    z0 = None
+    t = run.config.train
+    dataset = load_dataset(t.dataset, t.npz_path, t.data_root, t.download)
+    z0 = np.zeros(run.model.encoder.latent_dim, dtype=np.float32)
     if args.index is not None:
-        t = run.config.train
-        dataset = load_dataset(t.dataset, t.npz_path, t.data_root, t.download)
         if not 0 <= args.index < dataset.n_images:
             raise ValueError(f"--index must lie in [0, {dataset.n_images})")
         z0 = run.model.encode_mean(torch.from_numpy(dataset.images(np.array([args.index]))))[0].numpy()
-    if args.columns < 2 or not args.limit > 0:
-        raise ValueError("--columns must be ≥ 2 and --limit > 0")
-    values = np.linspace(-args.limit, args.limit, args.columns)
-    grid, info = traversal_grid(run.model, z0=z0, values=values)
+    lo, hi = model_code_ranges(run.model, dataset, kind)
+    if kind == "prior":
+        limit = args.limit if args.limit is not None else PRIOR_LIMIT
+        lo, hi = -limit * np.ones_like(lo), limit * np.ones_like(hi)
+    values = sweep_values(lo, hi, args.columns)
+    grid, info = traversal_grid(run.model, z0=z0, values=values, samples=args.samples)
+    dims = list(range(grid.shape[0]))
+    labels = row_labels(run.metrics, dataset.factor_names)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    grid_image(grid).save(args.out)
-    note = f" (greedy autoregressive decode, {info['passes']} passes)" if run.model.autoregressive else ""
-    print(f"wrote {args.out}: {grid.shape[0]} dims × {grid.shape[1]} values{note}")
+    suffix = args.out.suffix.lower()
+    if suffix == ".npz":
+        save_grid_npz(args.out, grid, dims, values, labels, info, z0)
+    elif suffix == ".gif":
+        args.out.write_bytes(grid_gif(grid, labels))
+    else:
+        labelled_grid_image(grid, labels).save(args.out)
+    note = f" (each tile the mean of {info['samples']} samples)" if info.get("samples") else ""
+    print(f"wrote {args.out}: {grid.shape[0]} dims × {grid.shape[1]} values, {kind} range{note}")
     return 0
 
 

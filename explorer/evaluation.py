@@ -17,6 +17,7 @@ from .data import ImageDataset
 from .models import VAE
 from .objective import bernoulli_nll
 from .supervision import pinned_dims, pinned_mi
+from .z_usage import USAGE_IMAGES, z_usage
 
 
 @dataclass
@@ -66,11 +67,13 @@ def code_diagnostics(mu: np.ndarray, logvar: np.ndarray, factors: np.ndarray | N
     """Encoder-only numbers: cheap enough to record during training (``pinned``: dim -> factor of a labelled run)."""
     kl_dims = M.kl_per_dim(mu, logvar)
     au = M.active_units(mu)
+    info = M.informative_units(mu, logvar)
     out = {
         "kl": float(np.sum(kl_dims)),
         "kl_per_dim": [float(v) for v in kl_dims],
         "active_units": int(au["active_units"]),
-        "informative_units": int(M.informative_units(mu, logvar)["informative_units"]),
+        "informative_units": int(info["informative_units"]),
+        "informative_nats": [float(v) for v in info["nats"]],
         "posterior_mean_variance": [float(v) for v in au["variances"]],
         "mi": float(M.mutual_information(mu, logvar, seed=seed)["mi"]),
     }
@@ -90,6 +93,9 @@ def evaluate(model: VAE, dataset: ImageDataset, n: int = 10_000, seed: int = 0, 
              full: bool = False, pinned: dict[int, str] | None = None, with_dci: bool = False) -> dict:
     """Metrics of a trained model on a fresh sample of ``n`` images drawn with ``seed``.
 
+    ``z_usage`` (explorer.z_usage) uses the first ``USAGE_IMAGES`` of the sample: the median nats
+    per image that an image's own code saves the decoder against codes from the prior.
+
     ``full`` adds the slower disentanglement scores where factors exist: SAP, the FactorVAE
     score (1,000 training / 500 evaluation votes instead of disentanglement_lib's 10,000 / 5,000,
     so it takes seconds, not minutes) and DCI with random forests (``dci_model``): the
@@ -104,6 +110,7 @@ def evaluate(model: VAE, dataset: ImageDataset, n: int = 10_000, seed: int = 0, 
     out.update(code_diagnostics(mu, logvar, sample.factors, seed=seed, pinned=pinned,
                                 factor_names=dataset.factor_names))
     out["recon"] = reconstruction_nll(model, sample.images[:recon_samples], seed=seed)
+    out.update(z_usage(model, sample.images[:USAGE_IMAGES], seed=seed))
     out["rate"], out["distortion"] = out["kl"], out["recon"]
     if (full or with_dci) and sample.factors is not None:
         dci = M.dci(mu, sample.factors, model="rf", seed=seed)

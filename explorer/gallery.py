@@ -15,11 +15,12 @@ from pathlib import Path
 from .checkpoint import save_run
 from .data import load_dataset
 from .evaluation import evaluate_run
+from .views import save_pictures
 
 EVAL_SAMPLES = 10_000
 EVAL_SEED = 12345
 #: the metrics each index record carries (the dashboard's gallery table and Pinned axes page read them)
-HEADLINE = ("mig", "dci_disentanglement", "active_units", "informative_units", "kl", "mi", "recon", "pinned_mi")
+HEADLINE = ("mig", "mig_gaps", "dci_disentanglement", "active_units", "informative_units", "kl", "mi", "z_usage", "recon", "pinned_mi")
 
 
 @dataclass(frozen=True)
@@ -139,13 +140,16 @@ def _score_and_save(run, path: Path, record: dict, index_path: Path, log) -> Non
     dataset = load_dataset(run.config.train.dataset, run.config.train.npz_path, run.config.train.data_root)
     run.metrics.update(evaluate_run(run, dataset, n=EVAL_SAMPLES, seed=EVAL_SEED, with_dci=True))
     save_run(run, path)
+    pictures = save_pictures(run.model, dataset, path)
     m = run.metrics
     # the config always comes from the checkpoint itself, so a rescore also mends a stale index record
     record = {**record, "file": path.name, "config": run.config.to_dict(),
+              "pictures": pictures.name if pictures else None,
               "metrics_sample": {"samples": EVAL_SAMPLES, "seed": EVAL_SEED},
               "metrics": {k: m[k] for k in HEADLINE if k in m}}
     log(f"{record['name']}: {run.status}, MIG {m.get('mig', float('nan')):.3f}, AU {m['active_units']}, "
-        f"informative {m['informative_units']}, KL {m['kl']:.2f}, MI {m['mi']:.2f}, recon {m['recon']:.1f}")
+        f"informative {m['informative_units']}, KL {m['kl']:.2f}, MI {m['mi']:.2f}, z-usage {m['z_usage']:.1f}, "
+        f"recon {m['recon']:.1f}")
     _write_index(index_path, record)
 
 

@@ -62,11 +62,18 @@ def test_data_writes_the_original_layout(tmp_path):
         assert d["imgs"].shape == (5, 64, 64)
 
 
-def test_traverse_writes_a_grid_png(checkpoint, tmp_path):
-    out = tmp_path / "grid.png"
-    assert main(["traverse", str(checkpoint), "--out", str(out)]) == 0
-    img = Image.open(out)
-    assert img.size == (8 * 66 + 2, 3 * 66 + 2)  # 8 columns × 3 latent rows, 2-px gaps
+def test_traverse_writes_a_labelled_grid_png_an_animated_gif_and_raw_arrays(checkpoint, tmp_path):
+    assert main(["traverse", str(checkpoint), "--out", str(tmp_path / "grid.png")]) == 0
+    img = Image.open(tmp_path / "grid.png")
+    assert img.height == 3 * 132 + 4 and img.width > 8 * 132 + 4  # 3 latent rows × 8 columns of 128-px tiles, labels
+    assert main(["traverse", str(checkpoint), "--out", str(tmp_path / "grid.gif"), "--columns", "4"]) == 0
+    assert Image.open(tmp_path / "grid.gif").n_frames == 4 + 2  # there and back
+    assert main(["traverse", str(checkpoint), "--out", str(tmp_path / "grid.npz"), "--range", "prior", "--limit", "2"]) == 0
+    grid = np.load(tmp_path / "grid.npz")
+    assert grid["images"].shape == (3, 8, 64, 64) and grid["values"].shape == (3, 8)
+    assert grid["values"][0, 0] == pytest.approx(-2.0) and grid["values"][2, -1] == pytest.approx(2.0)
+    assert str(grid["picture"]) == "probabilities" and grid["z0"].tolist() == [0.0, 0.0, 0.0]
+    assert main(["traverse", str(checkpoint), "--out", str(tmp_path / "grid.jpg")]) == 2  # one line, no traceback
 
 
 @pytest.mark.parametrize("argv", [

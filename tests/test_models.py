@@ -74,8 +74,8 @@ def test_traversal_grid_labels_png_and_gif():
     metrics = {"kl_per_dim": [2.0, 0.001], "posterior_mean_variance": [0.5, 0.0],
                "mi_matrix": [[0.9, 0.0], [0.1, 0.0]]}
     labels = row_labels(metrics, ("posX", "posY"))
-    assert labels == ["z0 · posX · KL 2.0", "z1 · KL 0.0 · inactive"]
-    assert labelled_grid_image(grid, labels).size[0] > 8 * 66
+    assert labels == ["z0 · posX · KL 2.0", "z1 · KL 0.0 · no information"]
+    assert labelled_grid_image(grid, labels).size[0] > 8 * 132  # tiles drawn 2× with the labels beside them
     gif = Image.open(io.BytesIO(grid_gif(grid, labels)))
     assert gif.format == "GIF" and gif.n_frames == 8 + 6
 

@@ -44,7 +44,11 @@ def active_units(means, threshold: float = ACTIVE_VARIANCE) -> dict:
             "active": active.tolist(), "threshold": float(threshold)}
 
 
-def informative_units(mu, logvar, min_nats: float = 0.1) -> dict:
+#: The Gaussian-channel capacity (nats) above which a latent counts as informative.
+INFORMATIVE_NATS = 0.1
+
+
+def informative_units(mu, logvar, min_nats: float = INFORMATIVE_NATS) -> dict:
     """Latents whose mean varies across the data *relative to their own posterior noise*.
 
     Burda's count compares Var_x(μ_d) with a fixed 0.01, so it depends on the code's scale: a

@@ -7,12 +7,15 @@ from already-drawn pixels and the code is worth less: the collapse boundary move
 (PixelVAE, Gulrajani et al. 2017; VLAE, Chen et al. 2017). z enters as 4 full-resolution
 maps from a linear layer, added to the input layer's features.
 
-Sampling is sequential in principle (4,096 pixels). ``generate`` computes the *greedy*
-decode (each pixel set to 1 iff its probability given z and the pixels before it exceeds
-½) by Jacobi fixed-point iteration: run the whole network in parallel on the current guess,
-threshold, repeat until nothing changes. Because the network is causal the fixed point is
-unique and equals the pixel-by-pixel greedy decode exactly; it is reached in far fewer than
-4,096 passes (the pass count is returned, and capped).
+Drawing from the decoder is sequential in principle (4,096 pixels). ``sample`` draws an exact
+ancestral sample for given uniform noise u (pixel i is on iff u_i < p(x_i | x_<i, z)) by
+Jacobi fixed-point iteration over bands of rows: each pass runs the network on the band and the
+rows its receptive field reaches above it, thresholds against the noise and repeats until the
+band stops changing. Because the network is causal every pass fixes at least one more pixel, the
+fixed point is unique, and it equals the pixel-by-pixel sample exactly; empty bands (most of a
+dSprites canvas) settle in one pass. Noise of exactly ½ gives the *greedy* decode (``generate``),
+which for dSprites is the mode of p(x | z): usually the empty canvas, collapsed or not. That is
+why pictures of an autoregressive run use averages of samples (``explorer.ar_pictures``).
 """
 from __future__ import annotations
 
@@ -56,17 +59,51 @@ class PixelCNNDecoder(nn.Module):
             h = h + block(F.relu(h))
         return self.head(h)
 
+    @property
+    def context_rows(self) -> int:
+        """How many rows above a pixel its receptive field reaches: 3 for the 7×7 mask-A layer, 1 per 3×3 layer."""
+        return 3 + self.n_layers
+
+    def _band_logits(self, z_features: torch.Tensor, x: torch.Tensor, r0: int, r1: int) -> torch.Tensor:
+        """Logits of rows r0..r1 computed from those rows and the context rows above them only."""
+        a = max(0, r0 - self.context_rows)
+        h = self.x_in(x[:, :, a:r1]) + z_features[:, :, a:r1]
+        for block in self.blocks:
+            h = h + block(F.relu(h))
+        return self.head(h)[:, :, r0 - a:]
+
     @torch.no_grad()
-    def generate(self, z: torch.Tensor, max_passes: int = 512, init: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
-        """Greedy decode by Jacobi iteration; returns the pixel probabilities at the fixed point."""
-        x = torch.zeros(z.shape[0], 1, 64, 64) if init is None else (init > 0.5).float()
-        passes, converged = 0, False
-        while passes < max_passes:
-            probs = torch.sigmoid(self(z, x))
-            passes += 1
-            new = (probs > 0.5).float()
-            if torch.equal(new, x):
-                converged = True
-                break
-            x = new
-        return probs, {"passes": passes, "converged": converged}
+    def sample(self, z: torch.Tensor, noise: torch.Tensor, band: int = 6) -> tuple[torch.Tensor, torch.Tensor, dict]:
+        """(x, probs, info): x_i = 1 iff noise_i < p(x_i | x_<i, z), exactly, and the probabilities along x.
+
+        ``noise`` is (B, 1, 64, 64) uniform in [0, 1) for an ancestral sample, or all ½ for the greedy
+        decode. ``info["passes"]`` counts network passes in whole-image equivalents (a band pass over
+        19 of 64 rows counts 19/64) averaged over the batch, so it compares with full-image Jacobi.
+        """
+        b = z.shape[0]
+        if noise.shape != (b, 1, 64, 64):
+            raise ValueError(f"noise must be {(b, 1, 64, 64)}, got {tuple(noise.shape)}")
+        z_features = self.z_in(self.z_maps(z).view(-1, 4, 64, 64))
+        x, probs = torch.zeros(b, 1, 64, 64), torch.zeros(b, 1, 64, 64)
+        work = 0.0
+        for r0 in range(0, 64, band):
+            r1 = min(64, r0 + band)
+            rows = r1 - max(0, r0 - self.context_rows)
+            todo = torch.arange(b)
+            for _ in range((r1 - r0) * 64 + 1):  # each pass settles at least one more pixel of the band
+                p = torch.sigmoid(self._band_logits(z_features[todo], x[todo], r0, r1))
+                new = (noise[todo, :, r0:r1] < p).float()
+                settled = (new == x[todo, :, r0:r1]).flatten(1).all(dim=1)
+                x[todo, :, r0:r1] = new
+                probs[todo, :, r0:r1] = p
+                work += len(todo) * rows / 64
+                todo = todo[~settled]
+                if len(todo) == 0:
+                    break
+        return x, probs, {"passes": work / max(b, 1), "converged": True}
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, **_) -> tuple[torch.Tensor, dict]:
+        """The greedy decode (each pixel on iff p > ½ given the pixels before it): its pixel probabilities."""
+        _, probs, info = self.sample(z, torch.full((z.shape[0], 1, 64, 64), 0.5))
+        return probs, info
