@@ -1,0 +1,15 @@
+"""A gallery of tiny runs (a second's training each) for the page tests: same builder, same index, tiny models."""
+import pytest
+
+from explorer import gallery
+
+
+def build(tmp_path_factory, label: str, entries: tuple) -> object:
+    """Train ``entries`` (GalleryEntry tuples) into a fresh folder and return it, as ``explorer gallery`` would."""
+    out = tmp_path_factory.mktemp(label)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(gallery, "ENTRIES", entries)
+    mp.setattr(gallery, "EVAL_SAMPLES", 200)
+    gallery.build(out, log=lambda *_: None)
+    mp.undo()
+    return out
