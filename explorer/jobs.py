@@ -4,11 +4,14 @@ The app's script thread must never train (a click re-runs the script and would i
 it), so training runs in daemon threads owned by one ``JobManager``. It caps concurrent
 trainings (a 2-core server cannot share more), de-duplicates identical configurations
 (asking twice reuses the run), lets any page re-attach by job id, and keeps at most
-``max_finished`` finished runs in memory, evicting the oldest first.
+``max_finished`` finished runs in memory, evicting the oldest first. Trainers that accept
+``on_step`` report every step and phase, so a page can show the step count between history
+points; the manager also remembers each decoder's measured pace, to predict the next run's time.
 """
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import threading
 import time
@@ -34,6 +37,9 @@ class Job:
     config: RunConfig
     state: str = "queued"  # queued, running, completed, cancelled, diverged, failed
     fraction: float = 0.0
+    phase: str = "preparing"  # preparing, training, evaluating (explorer.trainer.PHASES), then done
+    step: int = 0
+    rate: float | None = None  # steps per second since training began, logging included
     run: Run | None = None
     error: str = ""
     details: str = ""  # the worker's traceback when it failed, for the server log
@@ -41,6 +47,8 @@ class Job:
     finished: float | None = None
     history: dict = field(default_factory=dict)
     cancel: threading.Event = field(default_factory=threading.Event)
+    training_since: float | None = None
+    evaluating_since: float | None = None
 
     @property
     def done(self) -> bool:
@@ -59,6 +67,7 @@ class JobManager:
         self._trainer = trainer
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
+        self._paces: dict[tuple[str, int], dict] = {}
 
     # --- queries (all copies taken under the lock) --------------------------------------
     def get(self, job_id: str) -> Job | None:
@@ -72,7 +81,22 @@ class JobManager:
             if job is None:
                 return None
             return {"id": job.id, "state": job.state, "fraction": job.fraction, "error": job.error,
-                    "history": {k: list(v) for k, v in job.history.items()}, "done": job.done}
+                    "history": {k: list(v) for k, v in job.history.items()}, "done": job.done,
+                    "phase": job.phase, "step": job.step, "rate": job.rate, "config": job.config,
+                    "metrics": dict(job.run.metrics) if job.run is not None else {},
+                    "started": job.started, "finished": job.finished}
+
+    def pace(self, decoder: str, batch_size: int) -> dict | None:
+        """The last measured pace of this decoder and batch size here: ``rate`` (steps/s, logging
+        included) and ``eval_seconds`` (the final evaluation); a running job's rate until one finishes
+        (``live``); None before any run measured it."""
+        with self._lock:
+            pace = self._paces.get((decoder, batch_size))
+            if pace:
+                return dict(pace)
+            live = [j for j in self._jobs.values() if j.state == "running" and j.rate and j.step >= 20
+                    and (j.config.model.decoder, j.config.train.batch_size) == (decoder, batch_size)]
+            return {"rate": live[-1].rate, "eval_seconds": 0.0, "job": live[-1].id, "live": True} if live else None
 
     def jobs(self) -> list[Job]:
         with self._lock:
@@ -127,12 +151,25 @@ class JobManager:
                 job.fraction = fraction
                 job.history = {k: list(v) for k, v in run.history.items()}
 
+        def on_step(step: int, fraction: float, phase: str) -> None:
+            now = time.time()
+            with self._lock:
+                job.step, job.fraction, job.phase = step, fraction, phase
+                if phase == "training" and job.training_since is None:
+                    job.training_since = now
+                elif phase == "training" and step:
+                    job.rate = step / max(now - job.training_since, 1e-9)
+                elif phase == "evaluating" and job.evaluating_since is None:
+                    job.evaluating_since = now
+
+        extra = {"on_step": on_step} if _accepts(trainer, "on_step") else {}
         try:
-            run = trainer(job.config, on_progress=on_progress, stop=job.cancel.is_set)
+            run = trainer(job.config, on_progress=on_progress, stop=job.cancel.is_set, **extra)
             with self._lock:
                 job.run, job.state, job.error = run, run.status, run.reason
                 job.history = {k: list(v) for k, v in run.history.items()}
                 job.fraction = 1.0 if run.status == "completed" else job.fraction
+                self._remember_pace(job, time.time())
         except Exception as exc:  # reported to the user, never swallowed
             with self._lock:
                 job.state = "failed"
@@ -141,10 +178,29 @@ class JobManager:
         finally:
             with self._lock:
                 job.finished = time.time()
+                job.phase = "done"
                 self._evict()
+
+    def _remember_pace(self, job: Job, now: float) -> None:
+        """Keep a completed run's measured pace for the next estimate (called under the lock)."""
+        if job.state != "completed" or not job.rate or job.step < 20:
+            return
+        eval_seconds = now - job.evaluating_since if job.evaluating_since else 0.0
+        m = job.config.model
+        self._paces[(m.decoder, job.config.train.batch_size)] = {"rate": job.rate, "eval_seconds": eval_seconds,
+                                                                 "job": job.id}
 
     def _evict(self) -> None:
         """Drop the oldest finished jobs beyond ``max_finished`` (called under the lock)."""
         finished = [j for j in self._jobs.values() if j.done]
         for job in finished[: max(0, len(finished) - self.max_finished)]:
             del self._jobs[job.id]
+
+
+def _accepts(fn, name: str) -> bool:
+    """Whether ``fn`` takes keyword ``name``: trainers written before ``on_step`` keep working."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in params)

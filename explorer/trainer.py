@@ -3,6 +3,8 @@
 ``train(config, on_progress=None, stop=None) -> Run``: deterministic for a given seed and
 step budget, stoppable between steps, and safe: a non-finite loss or gradient stops the
 run with a reason and restores the last good weights, so nothing corrupt is ever saved.
+``on_progress`` sees each history point; the optional ``on_step`` sees every step and each
+phase, cheaply (no evaluation, no history row), so a progress bar can move between points.
 """
 from __future__ import annotations
 
@@ -25,13 +27,19 @@ from .supervision import LabelledPool, label_loss, pinned_dims
 
 ProgressFn = Callable[[Run, float], None]
 StopFn = Callable[[], bool]
+#: ``on_step(step, fraction, phase)``, phase one of PHASES; called after every step, so keep it cheap.
+StepFn = Callable[[int, float, str], None]
+PHASES = ("preparing", "training", "evaluating")
 
 
 def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn | None = None,
-          dataset: ImageDataset | None = None, final_eval: bool = True) -> Run:
-    """Train a β-VAE as ``config`` says; ``on_progress(run, fraction)`` is called at every log point."""
+          dataset: ImageDataset | None = None, final_eval: bool = True, on_step: StepFn | None = None) -> Run:
+    """Train a β-VAE as ``config`` says; ``on_progress(run, fraction)`` is called at every log point,
+    ``on_step(step, fraction, phase)`` at every step and when the phase changes."""
     config.validate()
     t = config.train
+    if on_step is not None:
+        on_step(0, 0.0, "preparing")  # loading data, drawing the evaluation sample, scoring the untrained model
     if dataset is None:
         dataset = load_dataset(t.dataset, t.npz_path, t.data_root, t.download)
     torch.manual_seed(t.seed)
@@ -75,8 +83,13 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
         if on_progress is not None:
             on_progress(run, min(progress(), 1.0))
 
+    def report(phase: str) -> None:
+        if on_step is not None:
+            on_step(step, min(progress(), 1.0), phase)
+
     log_point()  # the untrained starting point, so every curve begins at step 0
     model.train()
+    report("training")
     while progress() < 1.0:
         if stop is not None and stop():
             run.status, run.reason = "cancelled", f"stopped by the user after {step} steps"
@@ -112,6 +125,7 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
             break
         if step % t.log_every == 0 or progress() >= 1.0:
             log_point()
+        report("training")
 
     if run.status == "running":
         run.status = "completed"
@@ -120,6 +134,7 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
     # back to the standard layout, so the returned model computes exactly what its saved checkpoint will
     model.to(memory_format=torch.contiguous_format)
     if final_eval:
+        report("evaluating")
         run.metrics = evaluate(model, dataset, n=t.eval_samples, seed=t.seed + 1, recon_samples=min(500, t.eval_samples),
                                pinned=pinned)
     run.metrics.update(steps=step, seconds=elapsed, images=step * t.batch_size, status=run.status)

@@ -97,3 +97,40 @@ def test_real_training_runs_in_the_background():
 
 def test_config_key_is_stable_and_sensitive():
     assert config_key(_config(1)) == config_key(_config(1)) != config_key(_config(2))
+
+
+def test_trainers_that_report_steps_show_the_phase_the_step_and_the_pace():
+    """A trainer taking ``on_step`` gets it (older ones above do not, and still work); the manager keeps
+    the step, the phase and the measured rate, and remembers a finished run's pace for the next estimate."""
+    gates = {p: threading.Event() for p in ("training", "evaluating")}
+    reached = {p: threading.Event() for p in ("training", "evaluating")}
+
+    def trainer(config, on_progress=None, stop=None, on_step=None):
+        run = Run(config=config, model=None)
+        on_step(0, 0.0, "preparing")
+        on_step(0, 0.0, "training")
+        time.sleep(0.05)
+        on_step(40, 0.4, "training")
+        reached["training"].set()
+        gates["training"].wait(5)
+        on_step(100, 1.0, "evaluating")
+        reached["evaluating"].set()
+        gates["evaluating"].wait(5)
+        run.status = "completed"
+        return run
+
+    jm = JobManager(trainer=trainer)
+    config = _config(1)
+    job = jm.submit(config)
+    assert reached["training"].wait(5)
+    snap = jm.snapshot(job.id)
+    assert (snap["phase"], snap["step"], snap["fraction"]) == ("training", 40, 0.4) and 0 < snap["rate"] <= 40 / 0.05
+    live = jm.pace(config.model.decoder, config.train.batch_size)  # nothing finished yet: the running job's rate
+    assert live["live"] and live["rate"] == snap["rate"] and jm.pace("mlp", config.train.batch_size) is None
+    gates["training"].set()
+    assert reached["evaluating"].wait(5)
+    assert jm.snapshot(job.id)["phase"] == "evaluating"
+    gates["evaluating"].set()
+    assert jm.wait(job.id, 5).state == "completed" and jm.snapshot(job.id)["phase"] == "done"
+    pace = jm.pace(config.model.decoder, config.train.batch_size)
+    assert pace["rate"] == snap["rate"] and pace["eval_seconds"] > 0 and pace["job"] == job.id and "live" not in pace

@@ -100,3 +100,33 @@ def test_learning_rate_decays_to_zero_over_the_end_of_the_run():
     constant = train(constant_cfg, final_eval=False)
     assert constant.history["lr"][1:] == [cfg.train.lr] * 2
     assert constant.history["loss"][1] == run.history["loss"][1]  # identical until the decay begins
+
+
+def test_step_callback_sees_every_step_and_each_phase():
+    seen = []
+    train(tiny_config(steps=6), on_step=lambda step, fraction, phase: seen.append((step, fraction, phase)))
+    assert seen[0] == (0, 0.0, "preparing") and seen[-1][2] == "evaluating"
+    training = [(s, f) for s, f, p in seen if p == "training"]
+    assert [s for s, _ in training] == [0, 1, 2, 3, 4, 5, 6]  # every step, no history row needed
+    fractions = [f for _, f in training]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+
+
+def test_step_callback_with_a_seconds_budget_reports_rising_fractions():
+    cfg = tiny_config()
+    cfg.train.steps, cfg.train.seconds = None, 0.3
+    seen = []
+    run = train(cfg, on_step=lambda step, fraction, phase: seen.append((step, fraction)), final_eval=False)
+    assert [s for s, _ in seen[2:]] == list(range(1, run.metrics["steps"] + 1))  # after preparing and step 0
+    assert [f for _, f in seen] == sorted(f for _, f in seen) and seen[-1][1] == 1.0
+
+
+def test_step_callback_changes_nothing_the_old_callback_sees_or_the_weights():
+    old, both = [], []
+    a = train(tiny_config(steps=6), on_progress=lambda run, f: old.append((run.last("step"), f)), final_eval=False)
+    b = train(tiny_config(steps=6), on_progress=lambda run, f: both.append((run.last("step"), f)),
+              on_step=lambda *_: None, final_eval=False)
+    assert old == both == [(0, 0.0), (3, 0.5), (6, 1.0)]
+    assert a.history["loss"] == b.history["loss"]
+    for (k, va), vb in zip(a.model.state_dict().items(), b.model.state_dict().values()):
+        assert torch.equal(va, vb), k
