@@ -47,22 +47,71 @@ def _settle(page):
     page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
 
 
-def test_first_load_shows_gallery_grids(server, page):
+def _no_exception(page):
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_first_load_leads_with_the_two_lessons(server, page):
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(server)
-    page.get_by_role("heading", name="Compare runs").wait_for(timeout=60_000)
-    page.locator('[data-testid="stImage"] img').nth(3).wait_for(timeout=60_000)
-    assert page.locator('[data-testid="stImage"] img').count() >= 4
+    page.get_by_role("heading", name="β-VAE: disentanglement and posterior collapse, measured").wait_for(timeout=60_000)
+    page.get_by_text("See collapse and cure side by side").wait_for(timeout=60_000)
+    page.locator('[data-testid="stImage"] img').nth(1).wait_for(timeout=60_000)
     _settle(page)
-    _shot(page, "compare")
+    _no_exception(page)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 1  # MIG and reconstruction against β
+    _shot(page, "lessons")
+
+
+def _cut_cells(page) -> list[str]:
+    """Text of every metrics-table cell that is cut (wider than its box, or ending in an ellipsis)."""
+    return page.evaluate("""() => [...document.querySelectorAll('[data-testid="stTable"] td, [data-testid="stTable"] th')]
+        .filter(c => c.scrollWidth > c.clientWidth + 1 || c.innerText.trim().endsWith('…'))
+        .map(c => c.innerText)""")
+
+
+@pytest.mark.parametrize("width", [1280, 1600])
+def test_the_beta_ladder_shows_all_four_runs_with_no_number_cut(server, page, width):
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.goto(f"{server}/ladder?ladderdec=broadcast")
+    page.get_by_role("heading", name="The β ladder").wait_for(timeout=60_000)
+    page.locator('[data-testid="stTable"]').wait_for(timeout=60_000)
+    page.locator('[data-testid="stImage"] img').nth(11).wait_for(timeout=120_000)  # start image + 3 pictures × 4 runs
+    _settle(page)
+    _no_exception(page)
+    rows = page.locator('[data-testid="stTable"] tbody tr')
+    assert rows.count() == 4
+    assert _cut_cells(page) == []
+    # traversal tiles large enough to tell a heart from a square: the grid images are drawn at least 400 px wide
+    widths = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stImage"] img')]
+        .map(i => i.getBoundingClientRect().width)""")
+    assert sum(w >= 400 for w in widths) >= 12, widths
+    _shot(page, f"ladder-{width}")
+    page.locator('[data-testid="stImage"]').nth(1).evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    _shot(page, f"ladder-{width}-grids")
 
 
 def test_a_shared_link_opens_the_same_view(server, page):
     page.set_viewport_size({"width": 1400, "height": 1000})
-    page.goto(f"{server}/?runs=g:beta1,g:beta12&start=123456")  # the landing page is Compare
+    page.goto(f"{server}/compare?runs=g:beta1,g:beta12&start=123456")
     page.get_by_text("start image #123456").wait_for(timeout=60_000)
     chosen = page.locator('[data-testid="stMultiSelect"]').inner_text()
     assert "β = 1 " in chosen and "β = 12" in chosen and "β = 4" not in chosen
+
+
+def test_collapse_and_cure_side_by_side(server, page):
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.goto(f"{server}/compare?runs=g:collapse,g:cure")
+    page.locator('[data-testid="stTable"]').wait_for(timeout=60_000)
+    page.locator('[data-testid="stImage"] img').nth(6).wait_for(timeout=120_000)
+    _settle(page)
+    _no_exception(page)
+    assert _cut_cells(page) == []
+    _shot(page, "compare")
+    page.locator('[data-testid="stImage"]').nth(1).evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    _shot(page, "compare-usage")
 
 
 def test_training_a_short_run_to_completion_draws_the_curves(server, page):
@@ -80,7 +129,7 @@ def test_training_a_short_run_to_completion_draws_the_curves(server, page):
 
 def test_editor_slider_changes_the_decoded_image(server, page):
     page.set_viewport_size({"width": 1400, "height": 1000})
-    page.goto(f"{server}/editor?run=g:beta4&image=300000")
+    page.goto(f"{server}/editor?run=g:recipe-seed1&image=300000")
     slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
     slider.wait_for(state="attached", timeout=60_000)
     _settle(page)

@@ -30,6 +30,11 @@ def curves_figure(histories: dict[str, dict], keys=CURVES) -> go.Figure:
             fig.add_trace(go.Scatter(x=steps, y=values, name=name, legendgroup=name, showlegend=j == 0,
                                      mode="lines+markers", marker=dict(size=4), line=dict(color=color)),
                           row=j // cols + 1, col=j % cols + 1)
+    for j, (key, title) in enumerate(keys):
+        clipped = off_scale_range([_series(h, key)[1] for h in histories.values()])
+        if clipped:
+            fig.update_yaxes(range=list(clipped), title_text="first point off-scale", title_font=dict(size=10),
+                             row=j // cols + 1, col=j % cols + 1)
     fig.update_xaxes(title_text="step")
     fig.update_layout(height=280 * rows, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.08))
     return fig
@@ -42,8 +47,11 @@ def kl_heatmap(history: dict, title: str) -> go.Figure:
     if matrix.size == 0:
         return go.Figure()
     order = np.argsort(-matrix[:, -1])
-    fig = go.Figure(go.Heatmap(z=matrix[order], x=steps, y=[f"z{d}" for d in order], colorscale="Viridis",
-                               colorbar=dict(title="nats")))
+    # the first log point averages the untrained start, whose KL can be orders of magnitude above the rest
+    clipped = matrix.shape[1] > 1 and matrix[:, 0].max() > 3 * max(matrix[:, 1:].max(), 1e-9)
+    zmax = float(matrix[:, 1:].max()) if clipped else None
+    fig = go.Figure(go.Heatmap(z=matrix[order], x=steps, y=[f"z{d}" for d in order], colorscale="Viridis", zmin=0,
+                               zmax=zmax, colorbar=dict(title="nats" + (" (first point<br>clipped)" if clipped else ""))))
     fig.update_layout(title=title, xaxis_title="step", height=300, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
@@ -60,9 +68,37 @@ def rate_distortion_figure(histories: dict[str, dict], entropy: float | None = N
     if entropy is not None:
         fig.add_trace(go.Scatter(x=[0, entropy], y=[entropy, 0], mode="lines", name="D = H − R (data entropy bound)",
                                  line=dict(dash="dot", color="grey")))
-    fig.update_layout(xaxis_title="rate R = KL (nats)", yaxis_title="distortion D = recon NLL (nats)", height=380,
+    rates = [[r for r, d in zip(h.get("kl", []), h.get("recon", [])) if r is not None and d is not None] for h in histories.values()]
+    dists = [[d for r, d in zip(h.get("kl", []), h.get("recon", [])) if r is not None and d is not None] for h in histories.values()]
+    x_range, y_range = off_scale_range(rates, floor=0.0), off_scale_range(dists, floor=0.0)
+    note = " (first point off-scale)"
+    fig.update_layout(xaxis_title="rate R = KL (nats)" + (note if x_range else ""),
+                      yaxis_title="distortion D = recon NLL (nats)" + (note if y_range else ""), height=380,
                       margin=dict(l=10, r=10, t=30, b=10))
+    if x_range:
+        fig.update_xaxes(range=list(x_range))
+    if y_range:
+        fig.update_yaxes(range=list(y_range))
     return fig
+
+
+def off_scale_range(series: list[list[float]], floor: float | None = None) -> tuple[float, float] | None:
+    """An axis range for everything but each series' first point, when a first point would squash the rest.
+
+    The first log point averages the untrained start (reconstructions of thousands of nats, KLs of
+    millions), so on a linear axis every later point sits on the floor. None when no first point is
+    that far out, or there is nothing after it.
+    """
+    rest = [v for values in series for v in values[1:] if v is not None and np.isfinite(v)]
+    firsts = [values[0] for values in series if values and values[0] is not None and np.isfinite(values[0])]
+    if not rest or not firsts:
+        return None
+    lo, hi = min(rest), max(rest)
+    span = (hi - lo) or max(abs(hi) * 0.1, 1e-3)
+    if all(lo - 2 * span <= v <= hi + 2 * span for v in firsts):
+        return None
+    lo, hi = lo - 0.08 * span, hi + 0.08 * span
+    return (max(lo, floor) if floor is not None else lo), hi
 
 
 def mi_heatmap(mi_matrix, factor_names, title: str, dim_names: list[str] | None = None) -> go.Figure:
@@ -101,4 +137,22 @@ def seed_spread_figure(points: list[dict], metrics=(("mig", "MIG"), ("dci_disent
                                      name="median", showlegend=False), row=1, col=j + 1)
         fig.update_yaxes(rangemode="tozero", row=1, col=j + 1)
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def ladder_figure(points: list[dict], height: int = 300) -> go.Figure:
+    """MIG and reconstruction against β (log axis): the first lesson's trade in one picture."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    betas = [p["beta"] for p in points]
+    fig.add_trace(go.Scatter(x=betas, y=[p["mig"] for p in points], name="MIG (higher: one factor per axis)",
+                             mode="lines+markers+text", text=[f"{p['mig']:.2f}" for p in points],
+                             textposition="top center", line=dict(color="#1f77b4")), secondary_y=False)
+    fig.add_trace(go.Scatter(x=betas, y=[p["recon"] for p in points], name="reconstruction NLL (nats, lower: sharper)",
+                             mode="lines+markers", line=dict(color="#d62728", dash="dot")), secondary_y=True)
+    fig.update_xaxes(type="log", title_text="β (log scale)", tickvals=betas, ticktext=[f"{b:g}" for b in betas])
+    top = max([p["mig"] for p in points if p["mig"] is not None] or [1.0])
+    fig.update_yaxes(title_text="MIG", range=[0, top * 1.3], secondary_y=False)
+    fig.update_yaxes(title_text="recon NLL (nats)", rangemode="tozero", secondary_y=True)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      legend=dict(orientation="h", yanchor="top", y=-0.25, x=0))
     return fig

@@ -9,14 +9,19 @@ def pages() -> dict[str, st.Page]:
     from .page_compare import compare_page
     from .page_editor import editor_page
     from .page_ladder import ladder_page
+    from .page_lessons import lessons_page
     from .page_pinned import pinned_page
     from .page_train import train_page
 
-    return {
-        "compare": st.Page(compare_page, title="Compare runs", icon=":material/compare:", url_path="compare", default=True),
+    table: dict[str, st.Page] = {}
+    table["lessons"] = st.Page(lambda: lessons_page(table), title="Two lessons", icon=":material/school:",
+                               url_path="lessons", default=True)
+    table.update({
+        "compare": st.Page(compare_page, title="Compare runs", icon=":material/compare:", url_path="compare"),
         "ladder": st.Page(ladder_page, title="β ladder", icon=":material/stairs:", url_path="ladder"),
         "pinned": st.Page(pinned_page, title="Pinned axes", icon=":material/push_pin:", url_path="pinned"),
         "train": st.Page(train_page, title="Train", icon=":material/model_training:", url_path="train"),
         "editor": st.Page(editor_page, title="Slider editor", icon=":material/tune:", url_path="editor"),
         "about": st.Page(about_page, title="About", icon=":material/menu_book:", url_path="about"),
-    }
+    })
+    return table

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ..data.dsprites_grid import FACTOR_NAMES
 from ..metrics import seed_summary
 from .runs import gallery_index
 
@@ -12,8 +13,9 @@ The β-VAE multiplies the KL term of the ELBO by β. Every nat the code carries 
 nats of objective, so the encoder keeps only what pays for itself in reconstruction. Because the prior is
 factorised (independent unit Gaussians), the cheapest way to carry several independent factors is one factor per
 axis: on dSprites, with β around 4–12, rows of a traversal grid tend to move the sprite, scale it or (less
-often) rotate it, one at a time, while reconstructions blur. Very large β switches dimensions off one by one
-(active units fall) until the code carries almost nothing. See the **β ladder** page.
+often) rotate it, one at a time, while reconstructions blur. Larger β still squeezes what each dimension carries
+(the KL falls); whether it also switches dimensions off depends on the decoder: the **β ladder** page measures both
+ladders and says which.
 
 ### Why only some decoders collapse
 Posterior collapse is the code being ignored: q(z|x) equals the prior for every image, KL = 0. It is the
@@ -31,10 +33,12 @@ do without it, the encoder gets no gradient, and the KL falls to zero: the start
 the code carries little, so the **KL curve stops being a collapse signal**: watch **informative units** and the
 **mutual-information estimate I(x; z)** instead. The classic **active-unit** count (Burda et al.: variance of the
 posterior mean over the data > 0.01) depends on the code's scale and misleads both ways: a collapsed latent whose
-means jitter by ±0.1–0.25 while its σ ≈ 1 counts as active (this gallery's collapsed run shows 10 such units at a total
-KL of 0.3 nats), and a latent carrying information at a tiny scale (small means, even smaller σ) counts as dead.
-The informative-unit count compares the spread of the means with the posterior's own noise,
-½·log(1 + Var(μ)/E[σ²]) > 0.1 nat, and is not fooled either way (collapsed run: 0; its cure: 10).
+means jitter while its σ ≈ 1 counts as active, and a latent carrying information at a tiny scale (small means,
+even smaller σ) counts as dead. The informative-unit count compares the spread of the means with the posterior's
+own noise, ½·log(1 + Var(μ)/E[σ²]) > 0.1 nat, and is not fooled either way. **z-usage** shows *where* the code
+is read: per pixel, how many nats the image's own code saves the decoder against random codes.
+
+{collapse_facts}
 
 ### Pinned axes
 Which axis ends up holding which factor is, without supervision, up to the seed. A few hundred labelled images
@@ -46,16 +50,39 @@ guaranteed: an entangled model can fit the data exactly as well, and which one y
 biases and even the random seed. Report a metric (MIG here), and its spread over seeds, not a few
 hand-picked traversal rows. dSprites shows why in miniature: posX and posY are interchangeable, and turning the
 (posX, posY) pair of axes costs the β-VAE almost nothing, so whether position lands on two axes or is shared diagonally
-by two is left to the seed. In this gallery's three recipe seeds the position factors' MIG gaps are
-0.34 / 0.60 / 0.08, while scale (0.57–0.60) and shape (0.34–0.40, through the area it shares with scale) agree
-across seeds and orientation is never on one axis.
+by two is left to the seed. {seed_facts}
 """
+
+
+def collapse_facts(records: dict) -> str:
+    """The gallery's collapse pair in numbers (empty when the gallery lacks it)."""
+    if not {"collapse", "cure"} <= set(records):
+        return ""
+    a, b = records["collapse"]["metrics"], records["cure"]["metrics"]
+    if any(m.get(k) is None for m in (a, b) for k in ("active_units", "informative_units", "kl", "z_usage")):
+        return ""
+    return (f"In this gallery the collapsed run counts {a['active_units']} active units at a total KL of "
+            f"{a['kl']:.2f} nats but {a['informative_units']} informative ones, and its code saves "
+            f"{a['z_usage']:.1f} nats per image; its cure: {b['active_units']} active, {b['informative_units']} "
+            f"informative, {b['z_usage']:.1f} nats saved.")
+
+
+def seed_facts(records: list[dict]) -> str:
+    """Each factor's MIG gap over the recipe's seeds, from the gallery (empty when it lacks them)."""
+    gaps = [r["metrics"].get("mig_gaps") for r in records if r["role"] == "seed-spread"]
+    if len(gaps) < 2 or any(g is None for g in gaps):
+        return ""
+    spans = ", ".join(f"{name} {' / '.join(f'{g[k]:.2f}' for g in gaps)}" for k, name in enumerate(FACTOR_NAMES))
+    return (f"In this gallery's {len(gaps)} recipe seeds the per-factor MIG gaps are: {spans}. The factors whose "
+            "gaps differ most between seeds are the ones the seed decides.")
 
 
 def about_page() -> None:
     st.title("About the two lessons")
-    st.markdown(TEXT)
-    seeds = [e["metrics"]["mig"] for e in gallery_index() if e["role"] == "seed-spread" and "mig" in e["metrics"]]
+    entries = gallery_index()
+    by_role = {e["role"]: e for e in entries}
+    st.markdown(TEXT.format(collapse_facts=collapse_facts(by_role), seed_facts=seed_facts(entries)))
+    seeds = [e["metrics"]["mig"] for e in entries if e["role"] == "seed-spread" and "mig" in e["metrics"]]
     if len(seeds) >= 2:
         s = seed_summary(seeds)
         st.info(f"In this gallery, the same configuration trained with {s['n']} seeds scores MIG from "

@@ -1,10 +1,12 @@
-"""Page: the β ladder (Exercise 31.4.2): β = 1, 4, 12 side by side with grids, active dims and MIG."""
+"""Page: the β ladder (Exercise 31.4.2): β = 1, 4, 12 and 50 side by side, with what their numbers say."""
 from __future__ import annotations
 
 import streamlit as st
 
 from ..config import ModelConfig
-from .page_compare import show_runs
+from .figures import ladder_figure
+from .lessons import ladder_points, ladder_summary
+from .run_views import show_runs
 from .runs import gallery_index
 
 
@@ -20,14 +22,11 @@ def ladders() -> dict[str, dict[float, dict]]:
 
 def ladder_page() -> None:
     st.title("The β ladder")
-    st.markdown(
-        "Raising β makes every nat the code carries more expensive. Watch the grids: at **β = 1** many dimensions "
-        "are active and entangled; at **β = 4–12** fewer dimensions stay active and more rows change one factor "
-        "(position, scale) at a time, while reconstructions blur; at very large β most dimensions switch off. "
-        "Active units and MIG put numbers on it.")
+    st.markdown("Raising β makes every nat the code carries more expensive, so the encoder keeps only what pays "
+                "for itself in reconstruction. The same configuration, trained at each β:")
     by_decoder = ladders()
     if not by_decoder:
-        st.warning("The gallery has no β-ladder runs on this server (checkpoints/index.json).")
+        st.warning("The gallery has no β-ladder runs on this server.")
         return
     decoder = next(iter(by_decoder))
     if len(by_decoder) > 1:
@@ -38,8 +37,10 @@ def ladder_page() -> None:
     budget = f"{train['steps']:,} steps" if train.get("steps") else f"{train['seconds']:g} s"
     st.caption(f"Every run below: {decoder} decoder, seed {train['seed']}, {budget} of {train['batch_size']} images; "
                "only β differs.")
-    wanted = [f"g:{ladder[b]['name']}" for b in (1.0, 4.0, 12.0) if b in ladder]
-    more = st.toggle("Add the large-β run (β = 50)", key="ladder50", bind="query-params")
-    if more and 50.0 in ladder:
-        wanted.append(f"g:{ladder[50.0]['name']}")
-    show_runs(wanted, None)
+    more = st.toggle("Include the large-β run (β = 50)", value=True, key="ladder50", bind="query-params")
+    betas = [b for b in sorted(ladder) if more or b != 50.0]
+    points = ladder_points([ladder[b] for b in betas])
+    left, right = st.columns([3, 2])
+    left.plotly_chart(ladder_figure(points), width="stretch", key=f"ladder-{decoder}")
+    right.info(ladder_summary(points))
+    show_runs([f"g:{ladder[b]['name']}" for b in betas])

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from .figures import seed_spread_figure
+from .lessons import seed_spread_summary
 from .nav import pages
 from .runs import gallery_index
 
@@ -29,20 +30,23 @@ def pinned_page() -> None:
     st.title("Pinned axes")
     st.markdown(
         "Locatello et al. (2019) proved that without supervision no method can guarantee disentangled axes: which "
-        "axes you get depends on the model's biases and on the **random seed**. Their practical advice is to pin the "
-        "factors with a little supervision and to report numbers over seeds. Below, the short-run recipe trained with "
-        "three seeds, once unsupervised and once with a few hundred labelled images that tie latent dimension *k* to "
-        "factor *k* (a supervised term on the encoder's mean; the README says why this design). Each dot is one "
-        "seed, scored on a fresh 10,000-image sample.")
+        "axes you get depends on the model's biases and on the **random seed**; they suggest a little supervision "
+        "and numbers over seeds. Below, the short-run recipe trained with three seeds, once unsupervised and once "
+        "with a few hundred labelled images that tie latent dimension *k* to factor *k* (a supervised term on the "
+        "encoder's mean). Each dot is one seed, scored on a fresh 10,000-image sample.")
     points = spread_points(gallery_index())
     if not any(p["labels"] for p in points) or not any(not p["labels"] for p in points):
-        st.warning("This server's gallery lacks the seed-spread or pinned runs (checkpoints/index.json); "
+        st.warning("This server's gallery lacks the seed-spread or pinned runs; "
                    "train your own on the Train page with the label budget control.")
         return
+    takeaway = seed_spread_summary(points)
+    if takeaway:
+        st.info(takeaway + " Labels also name each pinned axis, in every grid and slider.")
     st.plotly_chart(seed_spread_figure(points), width="stretch", key="spread")
     table = pd.DataFrame(points).set_index("run").sort_values(["labels", "seed"])
-    st.dataframe(table, width="stretch")
-    st.caption("MI share: the fraction of a factor's entropy that its pinned dimension carries (1 = all of it).")
+    st.dataframe(table.astype(object).where(table.notna(), "–"), width="stretch")
+    st.caption("MI share: the fraction of a factor's entropy that its pinned dimension carries (1 = all of it; "
+               "– for runs without labels, which pin nothing).")
     st.markdown("**Look for yourself:** the same seed with and without labels, traversal rows named by factor:")
     cols = st.columns(3)
     for col, seed in zip(cols, sorted({p["seed"] for p in points})):

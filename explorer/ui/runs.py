@@ -3,7 +3,7 @@
 A run is named by a short reference that fits in a URL: ``g:<name>`` for a gallery
 checkpoint shipped in checkpoints/, ``j:<id>`` for a run trained on this server (alive
 while the server lives). Everything expensive is cached: models (cache_resource),
-traversal grids, editor decodes (cache_data).
+traversal grids, editor decodes (cache_data), each keyed by the reference and its ``run_version``.
 """
 from __future__ import annotations
 
@@ -16,12 +16,18 @@ import streamlit as st
 import torch
 
 from ..checkpoint import CheckpointError, load_run
-from ..data import ProceduralDSprites
+from ..code_ranges import model_code_ranges
+from ..data import ProceduralDSprites, load_dataset
 from ..data.dsprites_grid import FACTOR_NAMES
-from ..evaluation import evaluate
+from ..evaluation import encode, evaluate
 from ..jobs import JobManager
+from ..latent_factors import latent_factor_means
+from ..pictures import mean_images
 from ..run import Run
-from ..traversal import row_labels, traversal_grid
+from ..traversal import row_labels
+from ..views import (DEFAULT_RANGE, RECON_INDICES, START_INDEX, load_pictures, reconstruction_view, start_code,
+                     traversal_view, usage_view)
+from .figures_factors import latent_factor_figure
 
 GALLERY_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
 MAX_TRAININGS = int(os.environ.get("EXPLORER_MAX_TRAININGS", "1"))
@@ -85,42 +91,95 @@ def factor_names(run: Run) -> tuple[str, ...] | None:
     return FACTOR_NAMES if run.config.train.dataset == "dsprites" else None
 
 
+def run_version(ref: str) -> str:
+    """What makes a reference's weights unique: the gallery file's mtime, or when a server run finished.
+
+    Every cached picture is keyed by ``ref`` *and* this, so a configuration trained again under the
+    same job id can never be shown with the old weights' pictures.
+    """
+    kind, _, name = ref.partition(":")
+    if kind == "g":
+        entry = next((e for e in gallery_index() if e["name"] == name), None)
+        path = GALLERY_DIR / entry["file"] if entry else None
+        return f"{path.stat().st_mtime_ns}" if path and path.exists() else ""
+    job = job_manager().get(name) if kind == "j" else None
+    return f"{job.finished}" if job is not None else ""
+
+
+@st.cache_resource(max_entries=4)
+def _dataset(name: str, npz_path: str | None, root: str):
+    return load_dataset(name, npz_path, root)
+
+
+def run_dataset(run: Run):
+    """The dataset a run was trained on: every view of the run draws its images from it."""
+    t = run.config.train
+    return _dataset(t.dataset, t.npz_path, t.data_root)
+
+
+def dataset_images(indices: list[int], run: Run | None = None) -> np.ndarray:
+    """(N, 1, 64, 64) images of the run's dataset (dSprites without a run); indices wrap to its size."""
+    dataset = run_dataset(run) if run is not None else ProceduralDSprites()
+    return dataset.images(np.asarray(indices, dtype=np.int64) % dataset.n_images)
+
+
+def _stored(ref: str) -> dict | None:
+    """A gallery run's shipped default view (autoregressive runs only), else None."""
+    kind, _, name = ref.partition(":")
+    entry = next((e for e in gallery_index() if e["name"] == name), None) if kind == "g" else None
+    return load_pictures(GALLERY_DIR / entry["file"]) if entry else None
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def cached_grid(ref: str, start_index: int | None, _run: Run) -> tuple[np.ndarray, list[str], dict]:
-    """Traversal grid (float16 to keep the cache small), row labels and decode info."""
-    z0 = None
-    if start_index is not None:
-        z0 = encode_index(_run, start_index)
-    grid, info = traversal_grid(_run.model, z0=z0)
-    return grid.astype(np.float16), row_labels(_run.metrics, factor_names(_run)), info
+def cached_grid(ref: str, version: str, start: int | None, kind: str, _run: Run) -> tuple[np.ndarray, np.ndarray, list[str], dict]:
+    """Traversal grid (float16 to keep the cache small), the swept values, row labels and decode info."""
+    labels = row_labels(_run.metrics, factor_names(_run))
+    stored = _stored(ref) if (start, kind) == (START_INDEX, DEFAULT_RANGE) else None
+    if stored is not None and int(stored["start"]) == START_INDEX and str(stored["range"]) == kind:
+        return stored["traversal"], stored["values"], labels, {"samples": int(stored["samples"]), "stored": True}
+    grid, values, info = traversal_view(_run.model, run_dataset(_run), start, kind)
+    return grid.astype(np.float16), values, labels, info
 
 
-def dataset_images(indices: list[int]) -> np.ndarray:
-    return ProceduralDSprites().images(np.asarray(indices, dtype=np.int64))
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_reconstructions(ref: str, version: str, _run: Run) -> np.ndarray:
+    """(N, S, 64, 64) what the decoder draws from each of the RECON_INDICES images' codes."""
+    stored = _stored(ref)
+    if stored is not None and tuple(stored["recon_indices"].tolist()) == RECON_INDICES:
+        return stored["recon"].astype(np.float16)
+    return reconstruction_view(_run.model, run_dataset(_run)).astype(np.float16)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_usage(ref: str, version: str, _run: Run) -> tuple[np.ndarray, np.ndarray]:
+    """z-usage maps (float16) and per-image totals of the RECON_INDICES images."""
+    maps, totals = usage_view(_run.model, run_dataset(_run))
+    return maps.astype(np.float16), totals
 
 
 def encode_index(run: Run, index: int) -> np.ndarray:
-    x = torch.from_numpy(dataset_images([index]))
-    return run.model.encode_mean(x)[0].numpy()
+    return start_code(run.model, run_dataset(run), index)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def cached_decode(ref: str, code: tuple[float, ...], _run: Run) -> np.ndarray:
-    """One decoded image for the slider editor, cached by the exact code."""
-    probs, _ = _run.model.decode(torch.tensor([code], dtype=torch.float32))
-    return probs[0, 0].numpy()
-
-
-#: A fixed, varied set of dSprites images for the reconstruction rows (one per shape, several scales/positions).
-RECON_INDICES = (12345, 98765, 245760 + 40960 * 3 + 1024 * 7 + 32 * 20 + 9, 491520 + 40960 * 5 + 1024 * 13 + 32 * 5 + 25,
-                 600000, 700001, 333333, 150000)
+    """One picture for the slider editor, cached by the exact code (a mean of samples for AR decoders)."""
+    pictures, _ = mean_images(_run.model, torch.tensor([code], dtype=torch.float32))
+    return pictures[0]
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def cached_reconstructions(ref: str, indices: tuple[int, ...], _run: Run) -> np.ndarray:
-    x = torch.from_numpy(dataset_images(list(indices)))
-    probs, _ = _run.model.decode(_run.model.encode_mean(x))
-    return probs[:, 0].numpy().astype(np.float16)
+def cached_code_ranges(ref: str, kind: str, _run: Run) -> tuple[list[float], list[float]]:
+    """(lo, hi) per latent dimension for ``kind`` (explorer.code_ranges), from the run's own dataset."""
+    lo, hi = model_code_ranges(_run.model, run_dataset(_run), kind)
+    return [float(v) for v in lo], [float(v) for v in hi]
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_latent_factors(ref: str, version: str, dims: tuple[int, ...], labels: tuple[str, ...], _run: Run):
+    """The latent-vs-factor figure of the chosen latents (explorer.latent_factors), built once per run and rows."""
+    result = latent_factor_means(lambda images: encode(_run.model, images)[0])
+    return latent_factor_figure(result, list(dims), list(labels), title="")
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

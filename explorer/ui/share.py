@@ -8,9 +8,9 @@ import streamlit as st
 
 #: Query parameters bound to a widget (``bind="query-params"``): Streamlit seeds or silently drops them.
 BOUND_PARAMS = {"ladder50", "ladderdec", "dataset", "beta", "z", "decoder", "schedule", "warmup", "cycles", "ramp", "cap", "gamma",
-                "fb", "fbmode", "seconds", "seed", "labels", "pin"}
+                "fb", "fbmode", "budget", "steps", "seconds", "seed", "labels", "pin"}
 #: Every query parameter some page reads or binds; anything else in a link is ignored, visibly.
-KNOWN_PARAMS = BOUND_PARAMS | {"runs", "start", "run", "image", "job"}
+KNOWN_PARAMS = BOUND_PARAMS | {"runs", "start", "range", "rows", "run", "image", "job", "edit", "img"}
 
 
 def unknown_params_notice() -> None:

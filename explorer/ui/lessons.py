@@ -1,0 +1,91 @@
+"""Sentences about results, written from the numbers they describe (no Streamlit).
+
+A page that says "at large β most dimensions switch off" beside a table where they do not teaches
+the wrong lesson; every claim here is computed from the gallery records it talks about, and says
+the opposite when the numbers say the opposite.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def ladder_points(entries: list[dict]) -> list[dict]:
+    """One point per β of a ladder (records of one decoder), sorted by β."""
+    points = []
+    for e in entries:
+        m = e["metrics"]
+        points.append({"run": f"g:{e['name']}", "beta": float(e["config"]["objective"]["beta"]), "mig": m.get("mig"),
+                       "recon": m.get("recon"), "informative_units": m.get("informative_units"), "kl": m.get("kl")})
+    return sorted(points, key=lambda p: p["beta"])
+
+
+def _arrow(points: list[dict], key: str, fmt: str) -> str:
+    return " → ".join(fmt.format(p[key]) if p[key] is not None else "–" for p in points)
+
+
+def ladder_summary(points: list[dict]) -> str:
+    """What the ladder's numbers show, in three sentences: reconstruction, MIG, informative dimensions."""
+    if len(points) < 2 or any(p[k] is None for p in points for k in ("mig", "recon", "informative_units", "kl")):
+        return "This ladder lacks the numbers to summarise (rescore the gallery)."
+    betas = " → ".join(f"{p['beta']:g}" for p in points)
+    recon = [p["recon"] for p in points]
+    rises = all(b > a for a, b in zip(recon, recon[1:]))
+    out = [f"As β rises {betas}, reconstruction NLL goes {_arrow(points, 'recon', '{:.0f}')} nats: "
+           + ("worse at every step, the price of a costlier code." if rises else "mostly worse, though not at every step.")]
+    mig = [p["mig"] for p in points]
+    peak = int(np.argmax(mig))
+    line = f"MIG goes {_arrow(points, 'mig', '{:.2f}')}"
+    if peak == 0:
+        line += ": no higher β beat β = {:g} here.".format(points[0]["beta"])
+    elif peak == len(points) - 1:
+        line += f": best at the largest β, {points[peak]['beta']:g}."
+    else:
+        line += f": best at β = {points[peak]['beta']:g}, lower again beyond it."
+    out.append(line)
+    units = [p["informative_units"] for p in points]
+    kls = _arrow(points, "kl", "{:.1f}")
+    if units[-1] < units[0] and len(set(units[1:])) == 1:
+        out.append(f"Informative dimensions go {_arrow(points, 'informative_units', '{:d}')}: β = {points[1]['beta']:g} "
+                   f"already sheds the extra ones, and beyond it the same {units[-1]} stay while each carries less "
+                   f"(KL {kls} nats) rather than switching off.")
+    elif units[-1] < units[0]:
+        out.append(f"Informative dimensions go {_arrow(points, 'informative_units', '{:d}')} (KL {kls} nats): "
+                   "larger β switches dimensions off.")
+    else:
+        out.append(f"Informative dimensions stay at {_arrow(points, 'informative_units', '{:d}')} (KL {kls} nats): "
+                   "β shrinks what each carries rather than switching any off.")
+    return " ".join(out)
+
+
+def collapse_summary(collapse: dict, cure: dict) -> str:
+    """The collapse lesson from the two gallery records."""
+    a, b = collapse["metrics"], cure["metrics"]
+    if any(m.get(k) is None for m in (a, b) for k in ("z_usage", "informative_units", "kl", "mi")):
+        return "The collapse and cure runs lack the numbers to compare (rescore the gallery)."
+    ratio = b["z_usage"] / max(a["z_usage"], 1e-9)
+    verdict = ("the collapsed decoder draws without its code" if a["informative_units"] == 0 and ratio >= 10
+               else "here the two runs differ less than the lesson expects")
+    carry = "latent carries" if a["informative_units"] == 1 else "latents carry"
+    return (f"Same autoregressive decoder, β = 1: without help its code saves {a['z_usage']:.1f} nats per image and "
+            f"{a['informative_units']} {carry} information (KL {a['kl']:.2f} nats, I(x;z) {a['mi']:.2f}); with a "
+            f"KL warm-up and free bits it saves {b['z_usage']:.1f} nats ({ratio:.0f}× more) and {b['informative_units']} "
+            f"latents carry information (KL {b['kl']:.1f}, I(x;z) {b['mi']:.1f}): {verdict}.")
+
+
+def seed_spread_summary(points: list[dict]) -> str:
+    """The Pinned axes takeaway: where labels help (MIG or DCI), from the medians over seeds."""
+    def median(key: str, labelled: bool):
+        values = [p[key] for p in points if bool(p["labels"]) == labelled and p.get(key) is not None]
+        return float(np.median(values)) if values else None
+
+    parts = []
+    for key, name in (("mig", "MIG"), ("dci_disentanglement", "DCI disentanglement")):
+        without, with_ = median(key, False), median(key, True)
+        if without is None or with_ is None:
+            continue
+        diff = with_ - without
+        verdict = "no real change" if abs(diff) < 0.02 else ("better with labels" if diff > 0 else "worse with labels")
+        parts.append(f"median {name} {without:.3f} without labels, {with_:.3f} with them: {verdict}")
+    if not parts:
+        return ""
+    return "Over these seeds, " + "; ".join(parts) + "."

@@ -1,0 +1,67 @@
+"""Page: the landing page. The two lessons, each with its measured picture and one click to its side-by-side view."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ..views import RECON_INDICES
+from .figures import ladder_figure
+from .lessons import collapse_summary, ladder_points, ladder_summary
+from .page_ladder import ladders
+from .runs import cached_reconstructions, dataset_images, gallery_index, get_run, run_version
+from .tiles import reconstruction_strip
+
+#: Images of the collapse picture: a square, an ellipse and two hearts in different places.
+LESSON_IMAGES = 4
+
+
+def lessons_page(links: dict) -> None:
+    """``links``: page name -> st.Page, for the one-click links (handed in, so no page imports the navigation)."""
+    st.title("β-VAE: disentanglement and posterior collapse, measured")
+    st.markdown("Two lessons, each trained, measured and drawn from the shipped runs. Pick one to see it side by "
+                "side; every other page lets you change the knobs yourself.")
+    left, right = st.columns(2, gap="large")
+    with left:
+        beta_lesson(links)
+    with right:
+        collapse_lesson(links)
+    st.divider()
+    st.markdown("**Then:** train your own on **Train** (presets for both lessons), move single latents in the "
+                "**Slider editor**, see what a few labels buy on **Pinned axes**, and read why on **About**.")
+
+
+def beta_lesson(links: dict) -> None:
+    st.subheader("1 · Raising β buys one factor per axis, paid in reconstruction")
+    by_decoder = ladders()
+    if not by_decoder:
+        st.warning("The gallery has no β-ladder runs on this server.")
+        return
+    decoder, ladder = next(iter(by_decoder.items()))
+    points = ladder_points([ladder[b] for b in sorted(ladder)])
+    st.plotly_chart(ladder_figure(points, height=280), width="stretch", key="lesson-ladder")
+    st.markdown(ladder_summary(points))
+    st.page_link(links["ladder"], label=f"See the β ladder side by side ({decoder} decoder)", icon=":material/stairs:",
+                 query_params={"ladderdec": decoder})
+
+
+def collapse_lesson(links: dict) -> None:
+    st.subheader("2 · A decoder that can draw without the code ignores it; warm-up and free bits cure it")
+    records = {e["role"]: e for e in gallery_index() if e["role"] in ("collapse", "cure")}
+    if len(records) < 2:
+        st.warning("The gallery lacks its collapse and cure runs on this server.")
+        return
+    cols = st.columns(2)
+    for col, role in zip(cols, ("collapse", "cure")):
+        ref = f"g:{records[role]['name']}"
+        run, error = get_run(ref)
+        if error:
+            col.error(error)
+            continue
+        drawn = cached_reconstructions(ref, run_version(ref), run).astype(np.float32)[:LESSON_IMAGES]
+        originals = dataset_images(list(RECON_INDICES[:LESSON_IMAGES]), run)[:, 0]
+        col.image(reconstruction_strip(originals, drawn), width="stretch",
+                  caption=f"{role}: samples the decoder draws from each image's code")
+    st.markdown(collapse_summary(records["collapse"], records["cure"]))
+    st.page_link(links["compare"], label="See collapse and cure side by side, with where each decoder reads z",
+                 icon=":material/compare:",
+                 query_params={"runs": f"g:{records['collapse']['name']},g:{records['cure']['name']}"})

@@ -1,0 +1,109 @@
+"""What the pages say and draw around the pictures: sentences from numbers, chart scales, row names, run picking."""
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from explorer.traversal import row_labels
+from explorer.ui.figures import curves_figure, kl_heatmap, off_scale_range, rate_distortion_figure
+from explorer.ui.lessons import collapse_summary, ladder_points, ladder_summary, seed_spread_summary
+
+
+def _rung(beta, mig, recon, units, kl):
+    return {"name": f"b{beta:g}", "config": {"objective": {"beta": beta}},
+            "metrics": {"mig": mig, "recon": recon, "informative_units": units, "kl": kl}}
+
+
+def test_the_ladder_summary_says_what_its_numbers_show_and_changes_when_they_do():
+    plateau = ladder_points([_rung(50, 0.27, 199, 3, 3.4), _rung(1, 0.23, 58, 5, 16.3), _rung(4, 0.32, 102, 3, 8.6)])
+    assert [p["beta"] for p in plateau] == [1, 4, 50]
+    text = ladder_summary(plateau)
+    assert "58 → 102 → 199 nats: worse at every step" in text
+    assert "best at β = 4, lower again beyond it" in text
+    assert "the same 3 stay" in text and "switching off" in text and "switches dimensions off" not in text
+    shedding = ladder_summary(ladder_points([_rung(1, 0.05, 110, 5, 16), _rung(4, 0.06, 118, 4, 9), _rung(50, 0.15, 267, 2, 3)]))
+    assert "5 → 4 → 2" in shedding and "larger β switches dimensions off" in shedding
+    assert "best at the largest β, 50" in shedding
+    assert "lacks the numbers" in ladder_summary(ladder_points([_rung(1, None, 58, 5, 16), _rung(4, 0.3, 90, 3, 8)]))
+
+
+def test_the_collapse_summary_reports_the_ratio_and_refuses_to_claim_a_lesson_the_numbers_do_not_show():
+    collapse = {"metrics": {"z_usage": 1.5, "informative_units": 0, "kl": 0.31, "mi": 0.28}}
+    cure = {"metrics": {"z_usage": 54.4, "informative_units": 10, "kl": 9.4, "mi": 6.0}}
+    text = collapse_summary(collapse, cure)
+    assert "saves 1.5 nats" in text and "54.4 nats (36× more)" in text and "draws without its code" in text
+    weak = {"metrics": {**cure["metrics"], "z_usage": 3.0}}
+    assert "differ less than the lesson expects" in collapse_summary(collapse, weak)
+
+
+def test_the_pinned_takeaway_names_where_labels_help():
+    points = [{"labels": 0, "mig": 0.317, "dci_disentanglement": 0.356}, {"labels": 0, "mig": 0.43, "dci_disentanglement": 0.41},
+              {"labels": 300, "mig": 0.316, "dci_disentanglement": 0.464}, {"labels": 300, "mig": 0.43, "dci_disentanglement": 0.49}]
+    text = seed_spread_summary(points)
+    assert "MIG 0.373 without labels, 0.373 with them: no real change" in text
+    assert "DCI disentanglement 0.383 without labels, 0.477 with them: better with labels" in text
+
+
+def test_an_untrained_first_point_is_left_off_the_chart_scales_and_the_axis_says_so():
+    history = {"step": [0, 200, 400, 600], "recon": [5000.0, 120.0, 110.0, 104.0], "kl": [3e6, 12.0, 10.0, 9.0],
+               "eval_kl": [14.0, 12.0, 10.0, 9.0], "kl_per_dim": [[2e6, 1e6], [6.0, 0.1], [5.0, 0.1], [4.5, 0.1]]}
+    lo, hi = off_scale_range([history["recon"]])
+    assert 100 < lo < 104 and 120 < hi < 125
+    assert off_scale_range([history["eval_kl"]]) is None  # nothing squashed: nothing clipped
+    fig = curves_figure({"run": history})
+    recon_axis = next(a for name, a in fig.layout.to_plotly_json().items() if name.startswith("yaxis")
+                      and a.get("range") is not None)
+    assert recon_axis["title"]["text"] == "first point off-scale"
+    rd = rate_distortion_figure({"run": history})
+    assert rd.layout.xaxis.range[1] < 13 and "off-scale" in rd.layout.xaxis.title.text
+    heat = kl_heatmap(history, "kl")
+    assert heat.data[0].zmax == pytest.approx(6.0) and "clipped" in heat.data[0].colorbar.title.text
+
+
+def test_a_dimension_with_no_information_gets_no_factor_name_and_a_weak_pinned_one_says_so():
+    metrics = {"kl_per_dim": [2.0, 0.01], "posterior_mean_variance": [0.5, 0.04],  # dim 1 passes Burda's 0.01
+               "informative_nats": [1.2, 0.02], "mi_matrix": [[0.9, 0.0], [0.1, 0.2]]}
+    assert row_labels(metrics, ("posX", "posY")) == ["z0 · posX · KL 2.0", "z1 · KL 0.0 · no information"]
+    pinned = {**metrics, "pinned": {"0": "posX", "1": "posY"}, "informative_nats": [1.2, 0.17], "kl_per_dim": [2.0, 0.2]}
+    assert row_labels(pinned, ("posX", "posY")) == ["z0 = posX (pinned) · KL 2.0", "z1 = posY (pinned) · KL 0.2 · carries little"]
+
+
+def _picker(monkeypatch) -> AppTest:
+    from explorer.ui import page_compare
+
+    monkeypatch.setattr(page_compare, "available_runs", lambda: {f"g:r{i}": f"run {i}" for i in range(5)})
+
+    def script():
+        from explorer.ui.page_compare import pick_runs
+
+        pick_runs(default=("g:r0",))
+
+    return AppTest.from_function(script, default_timeout=30).run()
+
+
+def test_runs_to_compare_keeps_every_change_in_a_row(monkeypatch):
+    """Adding three runs and removing two, one click each: every change sticks (the picker used to drop every second)."""
+    at = _picker(monkeypatch)
+    seen = []
+    for action, ref in (("select", "g:r1"), ("select", "g:r2"), ("select", "g:r3"), ("unselect", "g:r1"),
+                        ("unselect", "g:r2")):
+        getattr(at.multiselect[0], action)(ref).run()
+        assert not at.exception
+        seen.append(list(at.multiselect[0].value))
+        assert at.query_params["runs"] == ",".join(seen[-1])
+    assert seen == [["g:r0", "g:r1"], ["g:r0", "g:r1", "g:r2"], ["g:r0", "g:r1", "g:r2", "g:r3"],
+                    ["g:r0", "g:r2", "g:r3"], ["g:r0", "g:r3"]]
+
+
+def test_a_link_to_other_runs_replaces_the_picked_ones(monkeypatch):
+    at = _picker(monkeypatch)
+    assert at.multiselect[0].value == ["g:r0"]
+    at.query_params["runs"] = "g:r3,g:r4"  # a page link arriving with other runs
+    at.run()
+    assert at.multiselect[0].value == ["g:r3", "g:r4"]
+
+
+@pytest.fixture(autouse=True)
+def _clear():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
