@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 
-from explorer.metrics import dci, mig, mig_reference, sap
-from explorer.metrics.synthetic import aligned_codes, sample_factors
+from explorer.metrics import dci, mig, sap
+from tests.oracles import aligned_codes, mig_reference, sample_factors
 
 from .common import publish, to_markdown
 

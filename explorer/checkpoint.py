@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
-import tempfile
+import secrets
 import time
 from pathlib import Path
 
@@ -48,10 +48,7 @@ def save_run(run: Run, path: str | Path) -> Path:
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "versions": _plain(versions()),
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a checkpoint is as readable as any file the user writes
+    fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)
@@ -62,6 +59,23 @@ def save_run(run: Run, path: str | Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """A new hidden ``.<name>.<random>.tmp`` beside ``path``, opened for writing.
+
+    A checkpoint is as readable as any file the user writes, so it is created with mode 0666 and
+    the kernel applies the umask, as for open(). (mkstemp would make it 0600, and reading the
+    umask means setting it: a process-wide change that races with files other threads create.)
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), str(tmp)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name for {path.name} in {path.parent}")
 
 
 def sweep_stale_temporaries(folder: str | Path, older_than: float = STALE_TEMPORARY_SECONDS) -> list[Path]:

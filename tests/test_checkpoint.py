@@ -1,6 +1,8 @@
 """Checkpoints: self-describing, atomic, and refused cleanly when unusable or hostile."""
 import os
 import pickle
+import stat
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import torch
@@ -45,6 +47,27 @@ def test_a_failed_write_leaves_the_old_file_intact(run, tmp_path, monkeypatch):
     with pytest.raises(OSError):
         save_run(run, path)
     assert path.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["r.pt"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077], ids=["umask022", "umask077"])
+def test_save_leaves_the_umask_alone_and_gives_the_default_mode(run, tmp_path, monkeypatch, umask):
+    """Setting the umask, even for a moment, changes the mode of files other threads create meanwhile."""
+    real_umask = os.umask
+
+    def forbidden(mask):
+        raise AssertionError("save_run changed the process umask")
+
+    old = real_umask(umask)
+    try:
+        monkeypatch.setattr(os, "umask", forbidden)
+        paths = [tmp_path / f"r{i}.pt" for i in range(4)]
+        with ThreadPoolExecutor(4) as pool:   # runs are saved from worker threads
+            list(pool.map(lambda p: save_run(run, p), paths))
+    finally:
+        real_umask(old)
+    # As readable as any file the user writes: what open() would give under this umask.
+    assert [stat.S_IMODE(p.stat().st_mode) for p in paths] == [0o666 & ~umask] * len(paths)
+    assert sorted(os.listdir(tmp_path)) == sorted(p.name for p in paths)
 
 
 def _bad_files(tmp_path, run):

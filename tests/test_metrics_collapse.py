@@ -1,9 +1,9 @@
-"""Collapse diagnostics: active units, KL per latent, I_q(x; z) estimate, rate/distortion."""
+"""Collapse diagnostics: active units, KL per latent, I_q(x; z) estimate."""
 import numpy as np
 import pytest
 import torch
 
-from explorer.metrics import active_units, informative_units, kl_per_dim, mutual_information, rate_distortion
+from explorer.metrics import active_units, informative_units, kl_per_dim, mutual_information
 
 
 def test_active_units_counts_the_constructed_active_latents():
@@ -77,11 +77,6 @@ def test_mi_max_batch_subsamples_and_accepts_tensors():
     out = mutual_information(torch.tensor(mu), torch.tensor(logvar), max_batch=256, seed=1)
     assert out["batch"] == 256 and out["upper_bound"] == pytest.approx(np.log(256))
     assert 0 < out["mi"] <= out["upper_bound"]
-
-
-def test_rate_distortion_pairs_means():
-    out = rate_distortion([1.0, 3.0], np.array([10.0, 20.0]))
-    assert out == {"rate": 2.0, "distortion": 15.0, "neg_elbo": 17.0, "elbo": -17.0}
 
 
 @pytest.mark.parametrize("mean_std, sigma, informative, burda_active", [

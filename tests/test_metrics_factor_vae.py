@@ -104,3 +104,27 @@ def test_small_encode_batch_gives_the_same_votes():
     a = factor_vae_score(ToyFactors(), perfect, 7, **SMALL)
     b = factor_vae_score(ToyFactors(), perfect, 7, encode_batch=40, **SMALL)
     np.testing.assert_array_equal(a["train_votes"], b["train_votes"])
+
+
+class ToyWithConstant(ToyFactors):
+    """The same images with a fourth factor that never varies (image row 3 stays black)."""
+
+    factor_names = ("a", "b", "c", "const")
+    factor_sizes = (3, 4, 5, 1)
+
+
+def test_a_constant_factor_is_left_out_and_named():
+    plain = factor_vae_score(ToyFactors(), perfect, 4, **SMALL)
+    padded = factor_vae_score(ToyWithConstant(), perfect, 4, **SMALL)
+    assert padded["eval_accuracy"] == plain["eval_accuracy"] == pytest.approx(1.0)
+    np.testing.assert_array_equal(padded["train_votes"][:3], plain["train_votes"])
+    assert np.all(padded["train_votes"][3] == 0)
+    assert plain["skipped_factors"] == [] and padded["skipped_factors"] == [3]
+
+
+def test_only_constant_factors_are_refused():
+    class AllConstant(ToyFactors):
+        factor_sizes = (1, 1, 1)
+
+    with pytest.raises(ValueError, match="single value"):
+        factor_vae_score(AllConstant(), perfect, 0, **SMALL)

@@ -1,4 +1,8 @@
-"""Input checks shared by the metrics, so every metric fails the same way on bad shapes."""
+"""Input checks shared by the metrics, so every metric fails the same way on bad input.
+
+Each check raises ``ValueError`` with one line naming the problem: a diverged encoder's NaN
+would otherwise flow silently into a score (or into a count of "active" units).
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +15,26 @@ def as_numpy(x) -> np.ndarray:
     return np.asarray(x)
 
 
+def check_finite(x: np.ndarray, name: str) -> np.ndarray:
+    """``x`` unchanged if every entry is finite."""
+    bad = x.size - int(np.count_nonzero(np.isfinite(x)))
+    if bad:
+        raise ValueError(f"{name} contains NaN or infinite values ({bad} of {x.size} entries)")
+    return x
+
+
+def check_matrix(x, name: str) -> np.ndarray:
+    """(N, D) finite float64 array with N > 0 (encoder means or log-variances); 1-D is one latent."""
+    x = np.asarray(as_numpy(x), dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty (N, D) array, got shape {x.shape}")
+    return check_finite(x, name)
+
+
 def check_codes(codes) -> np.ndarray:
-    """(N, D) float codes; a 1-D array is read as a single latent."""
+    """(N, D) finite float codes, float32 kept as is; a 1-D array is read as a single latent."""
     codes = as_numpy(codes)
     if codes.ndim == 1:
         codes = codes[:, None]
@@ -20,9 +42,7 @@ def check_codes(codes) -> np.ndarray:
         raise ValueError(f"codes must be a non-empty (N, D) array, got shape {codes.shape}")
     if not np.issubdtype(codes.dtype, np.floating):
         codes = codes.astype(np.float64)
-    if not np.all(np.isfinite(codes)):
-        raise ValueError("codes contain NaN or inf")
-    return codes
+    return check_finite(codes, "codes")
 
 
 def check_factors(factors, n: int) -> np.ndarray:
@@ -40,6 +60,18 @@ def check_factors(factors, n: int) -> np.ndarray:
             raise ValueError("factors must be integer class labels (discrete factors only)")
         factors = as_int
     return factors
+
+
+def constant_factors(factors: np.ndarray) -> list[int]:
+    """Indices of the factors that take a single value in ``factors`` (N, K).
+
+    Such a factor carries no information for a code to capture, so every score leaves it out of
+    its average and names it (``skipped_factors``) rather than counting it as 0 or as 1.
+    """
+    single = np.all(factors == factors[:1], axis=0)
+    if single.all():
+        raise ValueError(f"every factor ({factors.shape[1]}) has a single value: there is nothing to score")
+    return np.flatnonzero(single).astype(int).tolist()
 
 
 def train_test_split(n: int, n_train: int | None, test_fraction: float) -> int:

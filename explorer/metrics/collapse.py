@@ -8,18 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import as_numpy
+from ._arrays import check_matrix
 
 LOG_2PI = float(np.log(2 * np.pi))
-
-
-def _matrix(x, name: str) -> np.ndarray:
-    x = np.asarray(as_numpy(x), dtype=np.float64)
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"{name} must be a non-empty (N, D) array, got shape {x.shape}")
-    return x
 
 
 def _spread(means: np.ndarray) -> np.ndarray:
@@ -38,7 +29,7 @@ def active_units(means, threshold: float = ACTIVE_VARIANCE) -> dict:
     rows of ``means``, (N, D)); a collapsed latent outputs the same mean for every input.
     Use a fixed evaluation subset of a few thousand inputs so counts are comparable over time.
     """
-    variances = _spread(_matrix(means, "means"))
+    variances = _spread(check_matrix(means, "means"))
     active = variances > threshold
     return {"active_units": int(active.sum()), "variances": variances.tolist(),
             "active": active.tolist(), "threshold": float(threshold)}
@@ -57,7 +48,7 @@ def informative_units(mu, logvar, min_nats: float = INFORMATIVE_NATS) -> dict:
     Var_x(μ_d) / E_x[σ_d²] goes into the Gaussian-channel formula ½·log(1 + SNR), the most
     information (nats) such a latent could carry about x; a latent is informative above ``min_nats``.
     """
-    mu, logvar = _matrix(mu, "mu"), _matrix(logvar, "logvar")
+    mu, logvar = check_matrix(mu, "mu"), check_matrix(logvar, "logvar")
     if mu.shape != logvar.shape:
         raise ValueError(f"mu {mu.shape} and logvar {logvar.shape} differ")
     snr = _spread(mu) / np.maximum(np.exp(logvar).mean(axis=0), np.finfo(np.float64).tiny)
@@ -73,7 +64,7 @@ def kl_per_dim(mu, logvar) -> np.ndarray:
     Summing over latents gives the rate term of the ELBO; a latent with KL ≈ 0 is collapsed,
     but a positive KL alone does not prove the latent is used (see module note).
     """
-    mu, logvar = _matrix(mu, "mu"), _matrix(logvar, "logvar")
+    mu, logvar = check_matrix(mu, "mu"), check_matrix(logvar, "logvar")
     if mu.shape != logvar.shape:
         raise ValueError(f"mu {mu.shape} and logvar {logvar.shape} differ")
     return (0.5 * (mu ** 2 + np.exp(logvar) - logvar - 1.0)).mean(axis=0)
@@ -115,7 +106,7 @@ def mutual_information(mu, logvar, max_batch: int | None = None, seed: int = 0) 
     memory O(B)).
     Accepts numpy arrays or torch tensors (N, D).
     """
-    mu, logvar = _matrix(mu, "mu"), _matrix(logvar, "logvar")
+    mu, logvar = check_matrix(mu, "mu"), check_matrix(logvar, "logvar")
     if mu.shape != logvar.shape:
         raise ValueError(f"mu {mu.shape} and logvar {logvar.shape} differ")
     rng = np.random.default_rng(seed)
@@ -130,15 +121,3 @@ def mutual_information(mu, logvar, max_batch: int | None = None, seed: int = 0) 
     return {"mi": float((log_cond - log_mix).mean()), "upper_bound": float(np.log(b)),
             "batch": int(b)}
 
-
-def rate_distortion(kl_total, recon_nll) -> dict:
-    """Rate and distortion (Alemi et al. 2018) from per-example or mean values, in nats.
-
-    R = mean KL(q(z|x) ‖ p(z)) summed over latents: the nats the code spends on x.
-    D = mean reconstruction NLL −log p(x|z): what the decoder still gets wrong.
-    −ELBO = D + R. β trades them off; collapse slides to R ≈ 0 with D at its worst.
-    """
-    rate = float(np.mean(np.asarray(as_numpy(kl_total), dtype=np.float64)))
-    distortion = float(np.mean(np.asarray(as_numpy(recon_nll), dtype=np.float64)))
-    return {"rate": rate, "distortion": distortion, "neg_elbo": rate + distortion,
-            "elbo": -(rate + distortion)}

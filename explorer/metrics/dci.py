@@ -22,6 +22,10 @@ Estimators (``model``):
   * a callable ``factory(seed) -> estimator`` with ``fit``/``predict`` and
     ``feature_importances_`` or ``coef_``.
 Scores from different estimators are not comparable; report the model with the score.
+
+A factor with a single value has nothing to predict: it gets no classifier, a zero importance
+row and accuracy 1.0, is named in ``skipped_factors`` and is left out of all three scores, as
+in MIG and SAP (counting it would add a free 1.0 to informativeness and change the entropy base).
 """
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._arrays import check_codes, check_factors, train_test_split
+from ._arrays import check_codes, check_factors, constant_factors, train_test_split
 
 EPS = 1e-11
 
@@ -104,16 +108,19 @@ def dci(codes, factors, n_train: int | None = None, test_fraction: float = 1 / 3
     factor and the rest test it; disentanglement_lib uses 10,000 train / 5,000 test, i.e.
     15,000 rows with the default fraction. Returns ``disentanglement``, ``completeness``,
     ``informativeness`` (mean test accuracy), ``informativeness_train``, per-factor
-    accuracies, ``importance`` (K, D) and the settings used.
+    accuracies, ``importance`` (K, D), ``skipped_factors`` and the settings used.
     """
     codes = check_codes(codes)
     factors = check_factors(factors, codes.shape[0])
+    skipped = constant_factors(factors)
     n_tr = train_test_split(codes.shape[0], n_train, test_fraction)
     x_tr, x_te = codes[:n_tr], codes[n_tr:]
     k, d = factors.shape[1], codes.shape[1]
     importance = np.zeros((k, d))
-    acc_tr, acc_te = np.zeros(k), np.zeros(k)
+    acc_tr, acc_te = np.ones(k), np.ones(k)
     for j in range(k):
+        if j in skipped:
+            continue
         y_tr, y_te = factors[:n_tr, j], factors[n_tr:, j]
         if np.unique(y_tr).size < 2:
             # Nothing to learn: predict the only class seen, no latent is important.
@@ -128,14 +135,19 @@ def dci(codes, factors, n_train: int | None = None, test_fraction: float = 1 / 3
         importance[j] = _importances(est, d)
         acc_tr[j] = float(np.mean(est.predict(x_tr) == y_tr))
         acc_te[j] = float(np.mean(est.predict(x_te) == y_te))
-    out = dci_from_importance(importance)
+    scored = np.setdiff1d(np.arange(k), skipped)
+    out = dci_from_importance(importance[scored])
+    per_factor = np.zeros(k)
+    per_factor[scored] = out["completeness_per_factor"]
     out.update({
-        "informativeness": float(acc_te.mean()),
-        "informativeness_train": float(acc_tr.mean()),
+        "completeness_per_factor": per_factor.tolist(),
+        "informativeness": float(acc_te[scored].mean()),
+        "informativeness_train": float(acc_tr[scored].mean()),
         "accuracy_per_factor": acc_te.tolist(),
         "importance": importance,
         "model": model if isinstance(model, str) else getattr(model, "__name__", "custom"),
         "n_train": int(n_tr),
         "n_test": int(codes.shape[0] - n_tr),
+        "skipped_factors": skipped,
     })
     return out

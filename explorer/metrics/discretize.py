@@ -3,6 +3,10 @@
 Each latent gets ``n_bins`` equal-width bins between its sample min and max (``np.histogram``
 edges) and a label from ``np.digitize(x, edges[:-1])``, i.e. 1..n_bins with the maximum in the
 last bin. The fast path reproduces those labels exactly without a per-latent search.
+
+A latent whose spread is only a few ulps (numpy cannot make ``n_bins`` distinct edges and
+raises "Too many bins for data range") is binned as the constant latent it is in all but
+rounding: a single bin, so zero information.
 """
 from __future__ import annotations
 
@@ -33,8 +37,18 @@ class Binner:
         d = self.codes_t.shape[0]
         lo, hi = self.codes_t.min(axis=1), self.codes_t.max(axis=1)
         # numpy computes the edges itself, so they are bit-identical to np.histogram's.
-        edges = np.stack([np.histogram_bin_edges(row, self.n_bins, range=(a, b))
-                          for row, a, b in zip(self.codes_t, lo, hi)]).astype(np.float64)
+        edges, flat = [], []
+        for i, (row, a, b) in enumerate(zip(self.codes_t, lo, hi)):
+            try:
+                edges.append(np.histogram_bin_edges(row, self.n_bins, range=(a, b)))
+            except ValueError:  # codes are finite, so this is "Too many bins for data range"
+                flat.append(i)
+                edges.append(np.histogram_bin_edges(row, self.n_bins, range=(a, a)))
+        if flat:
+            # Binned as the constant lo; a copy, since codes_t may be the caller's own array.
+            self.codes_t = self.codes_t.copy()
+            self.codes_t[flat] = lo[flat, None]
+        edges = np.stack(edges).astype(np.float64)
         self.start = edges[:, :1].copy()
         self.scale = (self.n_bins / (edges[:, -1] - edges[:, 0]))[:, None]
         # Only edges[:-1] count for np.digitize; an +inf sentinel in the last slot stops the
@@ -68,18 +82,11 @@ class Binner:
 
 
 def histogram_discretize(codes, n_bins: int = 20) -> np.ndarray:
-    """(N, D) int labels in 1..n_bins, identical to :func:`histogram_discretize_reference`."""
+    """(N, D) int labels in 1..n_bins, identical to per-latent ``np.digitize`` on ``np.histogram``
+    edges (``histogram_discretize_reference`` in tests/oracles.py)."""
     binner = Binner(check_codes(codes), n_bins)
     out = np.empty(binner.codes_t.shape, dtype=np.int64)
     for cols, idx in binner.blocks():
         out[:, cols] = idx - binner.offsets + 1
     return out.T
 
-
-def histogram_discretize_reference(codes, n_bins: int = 20) -> np.ndarray:
-    """Straightforward per-latent ``np.digitize(x, np.histogram(x, n_bins)[1][:-1])``."""
-    codes = check_codes(codes)
-    out = np.empty(codes.shape, dtype=np.int64)
-    for d in range(codes.shape[1]):
-        out[:, d] = np.digitize(codes[:, d], np.histogram(codes[:, d], n_bins)[1][:-1])
-    return out

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import check_codes, check_factors
 from .discretize import Binner
 
 #: Widest label range handled by shifting alone (dSprites' largest factor has 40 classes).
@@ -36,13 +35,6 @@ def entropy_from_counts(class_counts: np.ndarray) -> float:
     return max(0.0, float(-(p * np.log(p)).sum()))
 
 
-def discrete_entropy(factors) -> np.ndarray:
-    """(K,) plug-in entropy of each factor in nats (= MI of the factor with itself)."""
-    factors = check_factors(factors, len(factors))
-    return np.array([entropy_from_counts(np.bincount(dense_labels(factors[:, j])[0]))
-                     for j in range(factors.shape[1])])
-
-
 def _mi_from_counts(counts: np.ndarray, n_x: np.ndarray, n: int) -> np.ndarray:
     """MI per latent from a (C, D, S) count table of (class, latent, bin) and class sizes n_x.
 
@@ -61,15 +53,9 @@ def _mi_from_counts(counts: np.ndarray, n_x: np.ndarray, n: int) -> np.ndarray:
     return mi
 
 
-def factor_code_mi_entropy(codes, factors, n_bins: int = 20) -> tuple[np.ndarray, np.ndarray]:
+def mi_entropy(codes: np.ndarray, factors: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
     """(K, D) MI between each factor and each histogram-discretised latent, and (K,) factor
-    entropies, both in nats, from one pass over the data."""
-    codes = check_codes(codes)
-    return _mi_entropy(codes, check_factors(factors, codes.shape[0]), n_bins)
-
-
-def _mi_entropy(codes: np.ndarray, factors: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`factor_code_mi_entropy` on already-checked arrays."""
+    entropies, both in nats, from one pass over already-checked codes (N, D) and factors (N, K)."""
     n, d = codes.shape
     binner = Binner(codes, n_bins)
     cells = d * binner.stride
@@ -90,7 +76,3 @@ def _mi_entropy(codes: np.ndarray, factors: np.ndarray, n_bins: int) -> tuple[np
         mi[j] = _mi_from_counts(acc.reshape(c, d, binner.stride).astype(np.float64), n_x, n)
     return mi, entropy
 
-
-def factor_code_mi(codes, factors, n_bins: int = 20) -> np.ndarray:
-    """(K, D) MI matrix between each factor and each histogram-discretised latent, in nats."""
-    return factor_code_mi_entropy(codes, factors, n_bins)[0]

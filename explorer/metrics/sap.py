@@ -5,7 +5,8 @@ fills the score matrix. SAP averages, over factors, the margin between the best 
 second-best latent: high when each factor is predictable from one latent alone. Discrete
 factors use ``LinearSVC(C=0.01, class_weight="balanced")`` as disentanglement_lib; with
 ``continuous_factors=True`` the score is R² = cov² / (var_z · var_y) instead (0 for a constant
-latent), computed on all rows (no classifier, so no split).
+latent), computed on all rows (no classifier, so no split). A factor with a single value has
+nothing to predict: its gap is 0.0, it is named in ``skipped_factors`` and left out of the mean.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from ._arrays import check_codes, check_factors, train_test_split
+from ._arrays import check_codes, check_factors, constant_factors, train_test_split
 
 
 def _classification_scores(x_tr, y_tr, x_te, y_te, c: float) -> np.ndarray:
@@ -55,11 +56,12 @@ def sap(codes, factors, n_train: int | None = None, test_fraction: float = 1 / 3
     """SAP score of ``codes`` (N, D) against ``factors`` (N, K).
 
     Split as in :func:`explorer.metrics.dci` (first ``n_train`` rows train; dl: 10,000 / 5,000).
-    Returns ``sap``, per-factor ``gaps``, ``best_latent`` and ``score_matrix`` (K, D; dl stores
-    the transpose). With D = 1 the runner-up score is 0.
+    Returns ``sap``, per-factor ``gaps``, ``best_latent``, ``score_matrix`` (K, D; dl stores
+    the transpose) and ``skipped_factors``. With D = 1 the runner-up score is 0.
     """
     codes = check_codes(codes)
     factors = check_factors(factors, codes.shape[0])
+    skipped = constant_factors(factors)
     if continuous_factors:
         scores, n_tr = _r2_scores(codes, factors), codes.shape[0]
     else:
@@ -69,11 +71,14 @@ def sap(codes, factors, n_train: int | None = None, test_fraction: float = 1 / 3
     ordered = np.sort(scores, axis=1)
     second = ordered[:, -2] if scores.shape[1] > 1 else np.zeros(scores.shape[0])
     gaps = ordered[:, -1] - second
+    gaps[skipped] = 0.0
+    scored = np.delete(gaps, skipped)
     return {
-        "sap": float(gaps.mean()),
+        "sap": float(scored.mean()),
         "gaps": gaps.tolist(),
         "best_latent": scores.argmax(axis=1).astype(int).tolist(),
         "score_matrix": scores,
         "continuous_factors": bool(continuous_factors),
         "n_train": int(n_tr),
+        "skipped_factors": skipped,
     }
