@@ -84,13 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=400, help="training steps of the pixelcnn1 model")
     args = parser.parse_args(argv)
+    from explorer import recipes
     from explorer.checkpoint import load_run
-    from explorer.cli import train_config
-    from explorer.gallery import AR
     from explorer.trainer import train
 
-    flags = [f if f != "pixelcnn8" else "pixelcnn1" for f in AR]
-    pixelcnn1 = train(train_config([*flags, "--schedule", "constant", "--steps", str(args.steps)]), final_eval=False).model
+    pixelcnn1 = train(recipes.collapse(steps=args.steps, decoder="pixelcnn1"), final_eval=False).model
     rows = measure(f"pixelcnn1 ({args.steps} steps, β = 1)", pixelcnn1)
     for name in ("collapse", "cure"):
         rows += measure(f"pixelcnn8 gallery `{name}`", load_run(ROOT / "checkpoints" / f"{name}.pt").model)

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from explorer.protocols import FRESH
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -61,17 +63,17 @@ def publish(name: str, title: str, module: str, argv: list[str] | None, body: st
     return path
 
 
-#: Short runs are scored on a fresh sample of this many images, drawn with seed 1000 + the run's seed:
+#: Short runs are scored on explorer.protocols.FRESH: 10,000 images drawn with seed 1000 + the run's seed,
 #: never the training batches, never the run's own history sample, and the same sample in every bench.
-FRESH_SAMPLES = 10_000
+FRESH_SAMPLES = FRESH.samples
 
 
 def train_flags(flags: list[str], seed: int, budget: list[str]):
     """Train ``python -m explorer train <flags> <budget> --seed <seed>`` (budget: ``--steps N`` or ``--seconds S``)."""
-    from explorer.cli import train_config
+    from explorer.flags import parse_train
     from explorer.trainer import train
 
-    return train(train_config([*flags, *budget, "--seed", str(seed)]), final_eval=False)
+    return train(parse_train([*flags, *budget, "--seed", str(seed)]), final_eval=False)
 
 
 def score_fresh(result, seed: int, n: int = FRESH_SAMPLES, with_dci: bool = False) -> dict:
@@ -79,4 +81,4 @@ def score_fresh(result, seed: int, n: int = FRESH_SAMPLES, with_dci: bool = Fals
     from explorer.data import ProceduralDSprites
     from explorer.evaluation import evaluate_run
 
-    return evaluate_run(result, ProceduralDSprites(), n=n, seed=1000 + seed, with_dci=with_dci)
+    return evaluate_run(result, ProceduralDSprites(), n=n, seed=FRESH.for_seed(seed).seed, with_dci=with_dci)

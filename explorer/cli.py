@@ -9,54 +9,15 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 
-from .config import ENCODER_INITS, FREE_BITS_MODES, SCHEDULES, ModelConfig, ObjectiveConfig, RunConfig, TrainConfig
 from .code_ranges import RANGE_HELP, RANGE_KINDS
+from .flags import add_train_flags, config_from_args
 from .models import DECODERS
 from .pictures import AR_SAMPLES
-
-# (dataclass, field, flag, help) for every training knob
-_KNOBS = [
-    (TrainConfig, "dataset", "--dataset", "dsprites (procedural, has factors), mnist or fashion-mnist"),
-    (TrainConfig, "npz_path", "--npz", "use the original dSprites .npz at this path instead of rendering"),
-    (TrainConfig, "data_root", "--data-root", "folder holding MNIST/FashionMNIST files"),
-    (ObjectiveConfig, "beta", "--beta", "KL weight β: higher buys disentanglement, costs reconstruction"),
-    (ModelConfig, "latent_dim", "--latent-dim", "number of latent dimensions"),
-    (ModelConfig, "decoder", "--decoder", "decoder strength, see the list above"),
-    (ModelConfig, "ar_channels", "--ar-channels", "width of the autoregressive decoders"),
-    (ModelConfig, "encoder_init", "--encoder-init", "encoder weight init: he (the recipe) or torch (PyTorch's default)"),
-    (ObjectiveConfig, "schedule", "--schedule", "KL weight schedule: " + ", ".join(SCHEDULES)),
-    (ObjectiveConfig, "warmup_fraction", "--warmup-fraction", "linear: fraction of the run the warm-up takes"),
-    (ObjectiveConfig, "warmup_start", "--warmup-start", "linear: starting weight as a fraction of β"),
-    (ObjectiveConfig, "cycles", "--cycles", "cyclical: number of cycles M"),
-    (ObjectiveConfig, "ramp_fraction", "--ramp-fraction", "cyclical: fraction R of each cycle spent ramping"),
-    (ObjectiveConfig, "capacity_max", "--capacity-max", "capacity: final target KL C in nats"),
-    (ObjectiveConfig, "capacity_fraction", "--capacity-fraction", "capacity: fraction of the run over which C rises"),
-    (ObjectiveConfig, "gamma", "--gamma", "capacity: weight γ on |KL − C|"),
-    (ObjectiveConfig, "free_bits", "--free-bits", "free bits λ in nats per latent dim (0 = off)"),
-    (ObjectiveConfig, "free_bits_mode", "--free-bits-mode", "sample: clamp each (sample, dim); batch: clamp each dim's batch mean (Kingma)"),
-    (TrainConfig, "batch_size", "--batch-size", "images per step"),
-    (TrainConfig, "lr", "--lr", "Adam learning rate"),
-    (TrainConfig, "lr_decay_start", "--lr-decay-start", "fraction of the run after which the learning rate falls linearly to 0 (1 = constant)"),
-    (TrainConfig, "seed", "--seed", "random seed (weights, batches, evaluation sample)"),
-    (TrainConfig, "log_every", "--log-every", "record a history point every N steps"),
-    (TrainConfig, "eval_samples", "--eval-samples", "size of the fixed evaluation sample"),
-    (TrainConfig, "grad_clip", "--grad-clip", "clip the gradient norm (0 = off)"),
-    (TrainConfig, "labels", "--labels", "labelled images that pin latent dims to factors (0 = unsupervised β-VAE)"),
-    (TrainConfig, "label_batch", "--label-batch", "labelled images in every training batch"),
-    (ObjectiveConfig, "label_weight", "--label-weight", "weight of the pinned-axes term"),
-]
-_CHOICES = {"dataset": ("dsprites", "mnist", "fashion-mnist"), "decoder": tuple(DECODERS),
-            "schedule": SCHEDULES, "free_bits_mode": FREE_BITS_MODES,
-            "encoder_init": ENCODER_INITS}
-
-
-def _default(dc, name):
-    return next(f.default for f in fields(dc) if f.name == name)
+from .protocols import CLI
 
 
 def _decoder_list() -> str:
@@ -69,26 +30,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("train", help="train a run and save its checkpoint", epilog=_decoder_list(),
                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    for dc, name, flag, text in _KNOBS:
-        default = _default(dc, name)
-        kind = type(default) if default is not None else str
-        tr.add_argument(flag, dest=name, type=kind, default=default, choices=_CHOICES.get(name),
-                        help=f"{text} (default: {default})")
-    tr.add_argument("--pin", type=str, default="", metavar="FACTOR,…",
-                    help="factors pinned to latent dims 0, 1, … when --labels > 0 (default: all, in the dataset's "
-                         "order: shape,scale,orientation,posX,posY)")
-    tr.add_argument("--download", action="store_true", help="allow torchvision to download MNIST/FashionMNIST")
-    budget = tr.add_mutually_exclusive_group()
-    budget.add_argument("--steps", type=int, help="budget in optimiser steps (deterministic)")
-    budget.add_argument("--seconds", type=float, help=f"budget in seconds of training (default: {_default(TrainConfig, 'seconds')})")
+    add_train_flags(tr)
     tr.add_argument("--out", type=Path, help="checkpoint path (default: runs/<name>.pt)")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
 
     ev = sub.add_parser("eval", help="evaluate a checkpoint on a fresh sample")
     ev.add_argument("path", type=Path)
     ev.add_argument("--json", action="store_true", help="print one JSON object")
-    ev.add_argument("--samples", type=int, default=10_000, help="size of the evaluation sample (default 10000)")
-    ev.add_argument("--seed", type=int, default=0, help="seed of the evaluation sample")
+    ev.add_argument("--samples", type=int, default=CLI.samples, help=f"size of the evaluation sample (default {CLI.samples})")
+    ev.add_argument("--seed", type=int, default=CLI.seed, help=f"seed of the evaluation sample (default {CLI.seed})")
     ev.add_argument("--full", action="store_true", help="also DCI, SAP and the FactorVAE score (slower)")
 
     da = sub.add_parser("data", help="write dSprites images in the original .npz layout")
@@ -127,25 +77,6 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, CheckpointError, DatasetFileError, DatasetUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-
-
-def train_config(flags: list[str]) -> RunConfig:
-    """The config ``python -m explorer train <flags>`` trains: how code states a run by its command line."""
-    return config_from_args(build_parser().parse_args(["train", *flags]))
-
-
-def config_from_args(args) -> RunConfig:
-    parts = {ModelConfig: {}, ObjectiveConfig: {}, TrainConfig: {}}
-    for dc, name, _, _ in _KNOBS:
-        parts[dc][name] = getattr(args, name)
-    t = parts[TrainConfig]
-    t["download"] = args.download
-    parts[ObjectiveConfig]["pinned"] = args.pin
-    if args.steps is not None:
-        t["steps"], t["seconds"] = args.steps, None
-    elif args.seconds is not None:
-        t["seconds"] = args.seconds
-    return RunConfig(ModelConfig(**parts[ModelConfig]), ObjectiveConfig(**parts[ObjectiveConfig]), TrainConfig(**parts[TrainConfig]))
 
 
 def _train(args) -> int:

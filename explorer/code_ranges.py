@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .protocols import RANGES
+
 RANGE_KINDS = ("data", "fitted", "prior")
 RANGE_HELP = {
     "data": "1st–99th percentile of the posterior means over real images: unused dimensions stay flat",
@@ -23,7 +25,7 @@ RANGE_HELP = {
 }
 PRIOR_LIMIT = 3.0
 #: The fixed sample of real images behind the data-driven ranges (the same for every run).
-RANGE_SAMPLE, RANGE_SEED = 2000, 0
+RANGE_SAMPLE, RANGE_SEED = RANGES.samples, RANGES.seed
 _Z95 = 1.6448536269514722  # the standard normal's 95 % quantile
 
 

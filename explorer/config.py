@@ -1,55 +1,126 @@
-"""Dataclass configs for a run; saved inside every checkpoint so a file describes itself."""
+"""The settings of a run: typed, saved in every checkpoint, and the one place each knob is described.
+
+Every field carries its knob in ``metadata``: help text, CLI flag, URL key, widget range and the
+condition under which it does anything (``applies``). The CLI parser (explorer.flags), the Train
+page's controls and the link keys are derived from it. A field that does not apply (cycles without
+the cyclical schedule, β under the capacity objective, label settings without labels, the width of
+an autoregressive decoder on a factorised one) is inert: ``normalised()`` resets it, and a run's
+identity (``key()``) hashes the normalised settings, so two runs that train the same model are one.
+"""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Callable
 
 SCHEDULES = ("constant", "linear", "cyclical", "capacity")
 FREE_BITS_MODES = ("sample", "batch")
 ENCODER_INITS = ("he", "torch")
+DATASETS = ("dsprites", "mnist", "fashion-mnist")
+#: explorer.models.DECODERS has exactly these (a test checks), in order of strength.
+DECODER_NAMES = ("mlp", "conv", "broadcast", "pixelcnn1", "pixelcnn2", "pixelcnn4", "pixelcnn8")
+#: dSprites' factors in the original order (explorer.data.dsprites_grid.FACTOR_NAMES; a test checks they agree).
+FACTOR_NAMES = ("shape", "scale", "orientation", "posX", "posY")
+SCHEDULE_HELP = {
+    "constant": "constant: β from the first step",
+    "linear": "linear warm-up (Bowman et al. 2016): the KL weight ramps from 0 to β, so the decoder learns to read z "
+              "before it is charged",
+    "cyclical": "cyclical (Fu et al. 2019): ramps repeat M times, each over the first R of its cycle",
+    "capacity": "capacity (Burgess et al. 2018): γ·|KL − C| with C rising, releasing information gradually",
+}
+
+
+@dataclass(frozen=True)
+class Knob:
+    """How one setting is offered: flag, link key, words and widget (``options`` or ``lo``/``hi``/``step``)."""
+
+    help: str
+    flag: str | None = None
+    url: str | None = None
+    label: str | None = None
+    choices: tuple | None = None
+    options: tuple | None = None
+    lo: float | None = None
+    hi: float | None = None
+    step: float | None = None
+    applies: Callable[[Any], bool] | None = None  # given the RunConfig: does this field do anything?
+
+
+def knob(default, help: str, **kw) -> Any:
+    return field(default=default, metadata={"knob": Knob(help=help, **kw)})
+
+
+def _pixelcnn(c) -> bool:
+    return c.model.decoder.startswith("pixelcnn")
+
+
+def _schedule(name: str) -> Callable[[Any], bool]:
+    return lambda c: c.objective.schedule == name
+
+
+def _labelled(c) -> bool:
+    return c.train.labels > 0
 
 
 @dataclass
 class ModelConfig:
-    latent_dim: int = 10
-    #: A name from ``explorer.models.DECODERS`` (factorised: mlp, conv, broadcast; autoregressive:
-    #: pixelcnnN). The default is the fast short-run recipe's (README, "The short-run recipe").
-    decoder: str = "broadcast"
-    #: Width of the autoregressive decoders' masked convolutions (16 keeps them trainable on a CPU).
-    ar_channels: int = 16
-    #: Encoder weight init: "he" (the recipe: the code is used from the first steps) or "torch"
-    #: (PyTorch's default, which leaves the posterior mean nearly constant early on; bench.init).
-    encoder_init: str = "he"
+    latent_dim: int = knob(10, "number of latent dimensions: unused ones carry no information", flag="--latent-dim",
+                           url="z", label="Latent dimensions", lo=2, hi=16, step=1)
+    #: The default is the fast short-run recipe's (README, "The short-run recipe").
+    decoder: str = knob("broadcast", "decoder strength: factorised decoders cannot draw a sprite without z, so they "
+                        "never collapse at β = 1; autoregressive (pixelcnn) ones see earlier pixels and can ignore z",
+                        flag="--decoder", url="decoder", label="Decoder strength", choices=DECODER_NAMES)
+    #: 16 keeps the autoregressive decoders trainable on a CPU.
+    ar_channels: int = knob(16, "width of the autoregressive decoders", flag="--ar-channels", applies=_pixelcnn)
+    #: "he" reads the image from the first steps; "torch" (PyTorch's default) leaves μ nearly constant early on.
+    encoder_init: str = knob("he", "encoder weight init: he (the recipe) or torch (PyTorch's default)",
+                             flag="--encoder-init", choices=ENCODER_INITS)
 
 
 @dataclass
 class ObjectiveConfig:
     """β-VAE objective: Bernoulli NLL summed over pixels + weight · KL summed over latents."""
 
-    beta: float = 4.0
-    #: linear warm-up by default: at β > 1 a constant weight often kills the code before the
-    #: decoder learns to read it (measured: β = 8 from step 0 ends at KL 0 in 60 s).
-    schedule: str = "linear"
-    #: linear warm-up (Bowman et al. 2016): weight rises from warmup_start·β to β over this fraction of the run.
-    #: 10 %: with the He-initialised encoder the code is read from the first steps, so a short
-    #: warm-up suffices and leaves more of a short run at full β (README screens: 20 % and 10 % tie at 2,800 steps).
-    warmup_fraction: float = 0.1
-    warmup_start: float = 0.0
-    #: cyclical (Fu et al. 2019): `cycles` cycles, each ramping over its first `ramp_fraction`.
-    cycles: int = 4
-    ramp_fraction: float = 0.5
-    #: controlled capacity (Burgess et al. 2018): gamma·|KL − C|, C rising 0 → capacity_max nats
-    #: over capacity_fraction of the run.
-    capacity_max: float = 25.0
-    capacity_fraction: float = 1.0
-    gamma: float = 100.0
-    #: free bits λ in nats per latent dimension (0 = off); "sample" clamps every (sample, dim)
-    #: cell (the seed's variant), "batch" clamps each dim's batch-mean KL (Kingma et al. 2016).
-    free_bits: float = 0.0
-    free_bits_mode: str = "sample"
-    #: Pinned axes (explorer.supervision): factor names tied to latent dims 0, 1, … for the
-    #: labelled images (empty = every factor, in the dataset's order), and the weight of that term.
-    pinned: tuple[str, ...] = ()
-    label_weight: float = 10.0
+    beta: float = knob(4.0, "KL weight β: higher buys one factor per axis and costs reconstruction", flag="--beta",
+                       url="beta", label="β (KL weight, log scale)",
+                       options=(0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 25.0, 50.0, 100.0),
+                       applies=lambda c: c.objective.schedule != "capacity")
+    #: linear by default: at β > 1 a constant weight can kill the code before the decoder learns to read it.
+    schedule: str = knob("linear", "KL weight schedule: " + "; ".join(SCHEDULE_HELP.values()), flag="--schedule",
+                         url="schedule", label="KL schedule", choices=SCHEDULES)
+    #: 10 %: with the He-initialised encoder a short warm-up suffices (README, recipe screens).
+    warmup_fraction: float = knob(0.1, "linear: fraction of the run the warm-up takes", flag="--warmup-fraction",
+                                  url="warmup", label="Warm-up fraction of the run", lo=0.05, hi=1.0, step=0.05,
+                                  applies=_schedule("linear"))
+    warmup_start: float = knob(0.0, "linear: starting weight as a fraction of β", flag="--warmup-start",
+                               applies=_schedule("linear"))
+    cycles: int = knob(4, "cyclical: number of cycles M (the weight restarts from 0 each time)", flag="--cycles",
+                       url="cycles", label="Cycles M", lo=1, hi=10, step=1, applies=_schedule("cyclical"))
+    ramp_fraction: float = knob(0.5, "cyclical: fraction R of each cycle spent ramping", flag="--ramp-fraction",
+                                url="ramp", label="Ramp fraction R", lo=0.1, hi=1.0, step=0.05,
+                                applies=_schedule("cyclical"))
+    capacity_max: float = knob(25.0, "capacity: the KL C in nats the objective aims for at the end",
+                               flag="--capacity-max", url="cap", label="Final capacity C (nats)", lo=1.0, hi=50.0,
+                               step=1.0, applies=_schedule("capacity"))
+    capacity_fraction: float = knob(1.0, "capacity: fraction of the run over which C rises",
+                                    flag="--capacity-fraction", applies=_schedule("capacity"))
+    gamma: float = knob(100.0, "capacity: weight γ on |KL − C| (how hard the KL is held at C)", flag="--gamma",
+                        url="gamma", label="γ", options=(10.0, 30.0, 100.0, 300.0, 1000.0),
+                        applies=_schedule("capacity"))
+    free_bits: float = knob(0.0, "free bits λ in nats per latent dim (0 = off): protects the code from collapse, "
+                            "but then the KL curve stops being a collapse signal", flag="--free-bits", url="fb",
+                            label="Free bits λ (nats per dim)", options=(0.0, 0.1, 0.25, 0.5, 1.0, 2.0))
+    free_bits_mode: str = knob("sample", "sample: clamp every (image, dim) cell (the textbook's); batch: clamp each "
+                               "dim's batch-mean KL (Kingma et al. 2016)", flag="--free-bits-mode", url="fbmode",
+                               label="Free-bits variant", choices=FREE_BITS_MODES,
+                               applies=lambda c: c.objective.free_bits > 0)
+    #: Pinned axes (explorer.supervision): factor names tied to latent dims 0, 1, … (empty = every factor).
+    pinned: tuple[str, ...] = knob((), "factors pinned to latent dims 0, 1, … when --labels > 0 (default: all, in "
+                                   "the dataset's order: " + ",".join(FACTOR_NAMES) + ")", flag="--pin", url="pin",
+                                   label="Pinned factors (dims 0, 1, … in this order)", choices=FACTOR_NAMES,
+                                   applies=_labelled)
+    label_weight: float = knob(10.0, "weight of the pinned-axes term", flag="--label-weight", applies=_labelled)
 
     def __post_init__(self):
         if isinstance(self.pinned, str):  # "posX,posY" from a CLI flag or a link
@@ -59,34 +130,52 @@ class ObjectiveConfig:
 
 @dataclass
 class TrainConfig:
-    dataset: str = "dsprites"
-    npz_path: str | None = None
-    data_root: str = "data"
-    download: bool = False
-    #: 16, not the papers' 64: on this CPU a step costs about as much per image at any batch size,
-    #: and a 120 s run is limited by its number of steps, so small batches buy 3x the steps and
-    #: reach MIG 0.27 where batch 64 reaches 0.11 (README, "The short-run recipe"; 8 was worse).
-    batch_size: int = 16
-    lr: float = 2e-3
-    #: From this fraction of the run on, the learning rate falls linearly to 0 at the end
-    #: (1.0 = constant). A batch-16 iterate is noisy; decaying over the second half lets a short
-    #: run settle: reconstruction 102–109 nats against 114–121, MIG a little higher (README).
-    lr_decay_start: float = 0.5
-    #: Budget: a number of steps (deterministic) or of wall-clock seconds; steps wins if both are set.
-    steps: int | None = None
-    seconds: float | None = 120.0
-    seed: int = 0
-    #: Record a history point every this many steps (and at the end). Each one encodes the
-    #: evaluation sample, so at batch 16 a shorter interval would eat a quarter of the run.
-    log_every: int = 200
-    #: Size of the fixed evaluation sample behind the history's active units, MI and MIG.
-    eval_samples: int = 2000
-    #: Gradient-norm clipping (0 = off).
-    grad_clip: float = 0.0
-    #: Labelled images for the pinned axes (0 = the unsupervised β-VAE), and how many of them
-    #: replace images in every training batch.
-    labels: int = 0
-    label_batch: int = 4
+    dataset: str = knob("dsprites", "dsprites (procedural, has factors), mnist or fashion-mnist (local files, no "
+                        "factors)", flag="--dataset", url="dataset", label="Dataset", choices=DATASETS)
+    npz_path: str | None = knob(None, "use the original dSprites .npz at this path instead of rendering", flag="--npz",
+                                applies=lambda c: c.train.dataset == "dsprites")
+    data_root: str = knob("data", "folder holding MNIST/FashionMNIST files", flag="--data-root",
+                          applies=lambda c: c.train.dataset != "dsprites")
+    download: bool = knob(False, "allow torchvision to download MNIST/FashionMNIST", flag="--download",
+                          applies=lambda c: c.train.dataset != "dsprites")
+    #: 16: on this CPU a step costs about as much per image at any batch size, so small batches buy steps.
+    batch_size: int = knob(16, "images per step", flag="--batch-size")
+    lr: float = knob(2e-3, "Adam learning rate", flag="--lr")
+    #: From this fraction of the run on, the learning rate falls linearly to 0 (1.0 = constant).
+    lr_decay_start: float = knob(0.5, "fraction of the run after which the learning rate falls linearly to 0 "
+                                 "(1 = constant)", flag="--lr-decay-start")
+    #: Budget: steps or wall-clock seconds; steps wins if both are set.
+    #: A step budget by default: the same settings train the same weights on any host, busy or not.
+    steps: int | None = knob(1600, "budget in optimiser steps (the same model on any host)", flag="--steps",
+                             url="steps", label="Training budget (steps)",
+                             options=(100, 200, 400, 800, 1600, 3200))
+    seconds: float | None = knob(None, "budget in seconds of training instead of steps (a busier or faster host "
+                                 "trains a different model)", flag="--seconds", url="seconds",
+                                 label="Training budget (seconds)", lo=10, hi=300, step=10,
+                                 applies=lambda c: c.train.steps is None)
+    seed: int = knob(0, "random seed (weights, batches, evaluation sample); disentanglement varies a lot between "
+                     "seeds (Locatello et al. 2019)", flag="--seed", url="seed", label="Seed", lo=0, hi=10_000, step=1)
+    #: Each history point encodes the evaluation sample, so at batch 16 a shorter interval eats the run.
+    log_every: int = knob(200, "record a history point every N steps", flag="--log-every")
+    eval_samples: int = knob(2000, "size of the fixed evaluation sample behind the history", flag="--eval-samples")
+    grad_clip: float = knob(0.0, "clip the gradient norm (0 = off)", flag="--grad-clip")
+    labels: int = knob(0, "labelled images that pin latent dims to factors (0 = the unsupervised β-VAE); dSprites "
+                       "only", flag="--labels", url="labels", label="Labelled images (pinned axes)",
+                       options=(0, 30, 100, 300, 1000, 3000))
+    label_batch: int = knob(4, "labelled images in every training batch", flag="--label-batch", applies=_labelled)
+
+
+def knobs(dc) -> dict[str, Knob]:
+    """field name -> Knob of one config dataclass."""
+    return {f.name: f.metadata["knob"] for f in fields(dc) if "knob" in f.metadata}
+
+
+def knob_of(name: str) -> Knob:
+    """The Knob of a field, by name, in whichever part of the config holds it."""
+    for dc in (ModelConfig, ObjectiveConfig, TrainConfig):
+        if name in knobs(dc):
+            return knobs(dc)[name]
+    raise KeyError(name)
 
 
 @dataclass
@@ -112,15 +201,31 @@ class RunConfig:
         return cls(model=build(ModelConfig, "model"), objective=build(ObjectiveConfig, "objective"),
                    train=build(TrainConfig, "train"))
 
+    def normalised(self) -> "RunConfig":
+        """The same run with every inert field at its default (and whole numbers in float fields as floats)."""
+        parts = {}
+        for name, dc in (("model", ModelConfig), ("objective", ObjectiveConfig), ("train", TrainConfig)):
+            part, reset = getattr(self, name), {}
+            for f in fields(dc):
+                k = f.metadata.get("knob")
+                value = getattr(part, f.name)
+                if k is not None and k.applies is not None and not k.applies(self):
+                    reset[f.name] = f.default
+                elif isinstance(f.default, float) and isinstance(value, int) and not isinstance(value, bool):
+                    reset[f.name] = float(value)  # β = 12 and β = 12.0 are one run
+            parts[name] = replace(part, **reset)
+        return RunConfig(**parts)
+
+    def key(self) -> str:
+        """A short content key: runs that train the same model (inert fields aside) share it."""
+        blob = json.dumps(self.normalised().to_dict(), sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
     def validate(self) -> None:
         """Raise ValueError with a one-line reason for settings that cannot train."""
-        from .data.dsprites_grid import FACTOR_NAMES
-        from .models import DECODERS
-        from .supervision import pinned_factors
-
         m, o, t = self.model, self.objective, self.train
         checks = [
-            (m.decoder in DECODERS, f"unknown decoder {m.decoder!r}; choose from {', '.join(DECODERS)}"),
+            (m.decoder in DECODER_NAMES, f"unknown decoder {m.decoder!r}; choose from {', '.join(DECODER_NAMES)}"),
             (1 <= m.latent_dim <= 128, "latent_dim must be between 1 and 128"),
             (1 <= m.ar_channels <= 256, "ar_channels must be between 1 and 256"),
             (m.encoder_init in ENCODER_INITS, f"encoder_init must be one of {', '.join(ENCODER_INITS)}"),
@@ -130,8 +235,10 @@ class RunConfig:
             (_finite(o.free_bits) and o.free_bits >= 0, "free_bits must be a finite number ≥ 0"),
             (0 < o.warmup_fraction <= 1 and 0 <= o.warmup_start <= 1, "warm-up fraction must be in (0, 1], start in [0, 1]"),
             (o.cycles >= 1 and 0 < o.ramp_fraction <= 1, "cycles must be ≥ 1 and ramp_fraction in (0, 1]"),
-            (_finite(o.capacity_max) and o.capacity_max >= 0 and 0 < o.capacity_fraction <= 1, "capacity_max must be ≥ 0 and capacity_fraction in (0, 1]"),
+            (_finite(o.capacity_max) and o.capacity_max >= 0 and 0 < o.capacity_fraction <= 1,
+             "capacity_max must be ≥ 0 and capacity_fraction in (0, 1]"),
             (_finite(o.gamma) and o.gamma >= 0, "gamma must be a finite number ≥ 0"),
+            (t.dataset in DATASETS, f"unknown dataset {t.dataset!r}; choose from {', '.join(DATASETS)}"),
             (1 <= t.batch_size <= 4096, "batch_size must be between 1 and 4096"),
             (_finite(t.lr) and t.lr > 0, "lr must be a positive finite number"),
             (_finite(t.lr_decay_start) and 0 <= t.lr_decay_start <= 1, "lr_decay_start must be in [0, 1]"),
@@ -155,10 +262,21 @@ class RunConfig:
             pinned_factors(o.pinned, FACTOR_NAMES)
 
 
-#: Fields added after files were saved, with the value those older files were trained with
-#: (a missing key must not silently take today's default).
-_BEFORE_THE_FIELD = {"model": {"encoder_init": "torch"}, "train": {"lr_decay_start": 1.0}}
+def pinned_factors(pinned, factor_names) -> tuple[str, ...]:
+    """The pinned factor names in dimension order; an empty choice means every factor, in the dataset's order."""
+    names = tuple(pinned) if pinned else tuple(factor_names or ())
+    unknown = [n for n in names if n not in (factor_names or ())]
+    if unknown:
+        raise ValueError(f"cannot pin {', '.join(map(repr, unknown))}: the factors are {', '.join(factor_names or ()) or 'none'}")
+    if len(set(names)) != len(names):
+        raise ValueError("each factor can be pinned once")
+    return names
 
 
 def _finite(x) -> bool:
     return isinstance(x, (int, float)) and x == x and abs(x) != float("inf")
+
+
+#: Fields added after files were saved, with the value those older files were trained with
+#: (a missing key must not silently take today's default).
+_BEFORE_THE_FIELD = {"model": {"encoder_init": "torch"}, "train": {"lr_decay_start": 1.0}}

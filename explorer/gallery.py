@@ -1,8 +1,8 @@
 """The shipped gallery of pre-trained runs: one reproducible command, settings in code.
 
-``python -m explorer gallery [--only NAME,...] [--out checkpoints]`` trains every entry below
-with ``python -m explorer train`` semantics (the CLI flags are stored in ``index.json`` so each
-run can be reproduced alone), evaluates it on a fresh sample and writes ``index.json``.
+``python -m explorer gallery [--only NAME,...] [--out checkpoints]`` trains every entry below (each a
+recipe from explorer.recipes), evaluates it on a fresh sample and writes ``index.json``, which
+records for each run the ``python -m explorer train`` command that reproduces it alone.
 """
 from __future__ import annotations
 
@@ -12,13 +12,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import recipes
 from .checkpoint import save_run
+from .config import RunConfig
 from .data import load_dataset
 from .evaluation import evaluate_run
+from .flags import to_argv
+from .protocols import GALLERY
 from .views import save_pictures
 
-EVAL_SAMPLES = 10_000
-EVAL_SEED = 12345
+EVAL_SAMPLES = GALLERY.samples
+EVAL_SEED = GALLERY.seed
 #: the metrics each index record carries (the dashboard's gallery table and Pinned axes page read them)
 HEADLINE = ("mig", "mig_gaps", "dci_disentanglement", "active_units", "informative_units", "kl", "mi", "z_usage", "recon", "pinned_mi")
 
@@ -28,60 +32,40 @@ class GalleryEntry:
     name: str
     title: str
     role: str  # beta-ladder, collapse, cure, seed-spread, pinned
-    flags: tuple[str, ...]
+    config: RunConfig
 
 
-#: the recipe's runs and its β ladder: 8,000 steps of 16 images (about 5 minutes each on 2 cores)
-_STEPS = ("--steps", "8000")
-#: the conv ladder keeps the settings it was trained with: 2,000 steps of 64 (the same 128k images),
-#: 30 % warm-up, constant learning rate
-#: (--label-batch is inert without labels; it is spelt out because the checkpoints record it)
-_CONV = ("--decoder", "conv", "--steps", "2000", "--batch-size", "64", "--log-every", "50", "--warmup-fraction", "0.3",
-         "--lr-decay-start", "1", "--label-batch", "16")
-#: the strongest autoregressive decoder at β = 1; its cure adds a warm-up and Kingma free bits. Batch 16: a
-#: pixelcnn step costs about the same per image at 16 as at 32, and the collapsed code's leftover KL falls with
-#: the number of steps (README, "Collapse on demand"); constant lr, as both lessons were measured
-AR = ("--decoder", "pixelcnn8", "--beta", "1", "--batch-size", "16", "--lr", "0.001", "--lr-decay-start", "1", "--log-every", "40")
-CURE = ("--schedule", "linear", "--warmup-fraction", "0.3", "--free-bits", "1", "--free-bits-mode", "batch")
 #: label budget of the pinned-axes runs, the twins of the recipe's seed-spread runs
 LABELS = 300
 
 ENTRIES = (
-    GalleryEntry("beta1", "β = 1 (plain VAE): sharp, entangled", "beta-ladder", ("--beta", "1", *_CONV)),
-    GalleryEntry("beta4", "β = 4: towards one factor per axis", "beta-ladder", ("--beta", "4", *_CONV)),
-    GalleryEntry("beta12", "β = 12: fewer, cleaner axes, blurrier", "beta-ladder", ("--beta", "12", *_CONV)),
-    GalleryEntry("beta50", "β = 50: most dimensions switched off", "beta-ladder", ("--beta", "50", *_CONV)),
+    GalleryEntry("beta1", "β = 1 (plain VAE): sharp, entangled", "beta-ladder", recipes.conv_ladder(1.0)),
+    GalleryEntry("beta4", "β = 4: towards one factor per axis", "beta-ladder", recipes.conv_ladder(4.0)),
+    GalleryEntry("beta12", "β = 12: fewer, cleaner axes, blurrier", "beta-ladder", recipes.conv_ladder(12.0)),
+    GalleryEntry("beta50", "β = 50: the code squeezed hardest", "beta-ladder", recipes.conv_ladder(50.0)),
     # the same ladder with the recipe (broadcast decoder); its β = 4 rung is the recipe-seed0 run
-    GalleryEntry("recipe-beta1", "Recipe, β = 1 (plain VAE): sharp, entangled", "beta-ladder", ("--beta", "1", *_STEPS)),
-    GalleryEntry("recipe-beta4", "Recipe, β = 4: towards one factor per axis", "beta-ladder", ("--beta", "4", *_STEPS)),
-    GalleryEntry("recipe-beta12", "Recipe, β = 12: fewer, cleaner axes, blurrier", "beta-ladder", ("--beta", "12", *_STEPS)),
-    GalleryEntry("recipe-beta50", "Recipe, β = 50: most dimensions switched off", "beta-ladder", ("--beta", "50", *_STEPS)),
-    GalleryEntry("recipe-seed0", "Short-run recipe (broadcast decoder, β = 4), seed 0", "seed-spread", ("--beta", "4", "--seed", "0", *_STEPS)),
-    GalleryEntry("recipe-seed1", "Short-run recipe (broadcast decoder, β = 4), seed 1", "seed-spread", ("--beta", "4", "--seed", "1", *_STEPS)),
-    GalleryEntry("recipe-seed2", "Short-run recipe (broadcast decoder, β = 4), seed 2", "seed-spread", ("--beta", "4", "--seed", "2", *_STEPS)),
+    *(GalleryEntry(f"recipe-beta{b:g}", f"Recipe, β = {b:g}{note}", "beta-ladder",
+                   recipes.short_run(beta=b, steps=recipes.GALLERY_STEPS))
+      for b, note in ((1.0, " (plain VAE): sharp, entangled"), (4.0, ": towards one factor per axis"),
+                      (12.0, ": fewer, cleaner axes, blurrier"), (50.0, ": the code squeezed hardest"))),
+    *(GalleryEntry(f"recipe-seed{s}", f"Short-run recipe (broadcast decoder, β = 4), seed {s}", "seed-spread",
+                   recipes.short_run(seed=s, steps=recipes.GALLERY_STEPS)) for s in range(3)),
     GalleryEntry("collapse", "Autoregressive decoder, β = 1, no annealing, no free bits: collapsed", "collapse",
-                 (*AR, "--schedule", "constant", "--free-bits", "0", "--steps", "1600")),
-    GalleryEntry("cure", "Same decoder + KL warm-up + free bits: the code is used", "cure", (*AR, *CURE, "--steps", "1600")),
-    *(GalleryEntry(f"labels{LABELS}-seed{s}", f"Short-run recipe + {LABELS} labels pinning all five factors, seed {s}", "pinned",
-                   ("--beta", "4", "--seed", str(s), "--labels", str(LABELS), *_STEPS)) for s in range(3)),
+                 recipes.collapse()),
+    GalleryEntry("cure", "Same decoder + KL warm-up + free bits: the code is used", "cure", recipes.cure()),
+    *(GalleryEntry(f"labels{LABELS}-seed{s}", f"Short-run recipe + {LABELS} labels pinning all five factors, seed {s}",
+                   "pinned", recipes.short_run(seed=s, steps=recipes.GALLERY_STEPS, labels=LABELS)) for s in range(3)),
 )
 
 
 def command(entry: GalleryEntry, out_dir: Path) -> list[str]:
     """The exact ``python -m explorer train`` arguments that reproduce an entry."""
-    return ["train", *entry.flags, "--out", str(out_dir / f"{entry.name}.pt")]
+    return ["train", *to_argv(entry.config), "--out", str(out_dir / f"{entry.name}.pt")]
 
 
 def command_line(entry: GalleryEntry, out_dir: Path) -> str:
     """:func:`command` as the index records it."""
     return "python -m explorer " + " ".join(command(entry, out_dir))
-
-
-def entry_config(entry: GalleryEntry):
-    """The RunConfig an entry's command trains (``--out`` names a file, not a setting)."""
-    from .cli import train_config
-
-    return train_config(list(entry.flags))
 
 
 def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, log=print) -> Path:
@@ -93,7 +77,7 @@ def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, lo
     for entry in ENTRIES:
         if only and entry.name not in only:
             continue
-        config = entry_config(entry)
+        config = entry.config
         start = time.perf_counter()
         run = train(config, final_eval=False)
         seconds = round(time.perf_counter() - start, 1)
@@ -124,10 +108,11 @@ def rescore(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, 
         if only and name not in only:
             continue
         run = load_run(out_dir / record["file"])
-        if name in entries:  # today's spelling of its flags (e.g. a default made explicit)
-            record = {**record, "command": command_line(entries[name], out_dir)}
+        if name in entries:  # today's spelling of its flags and today's words for it
+            e = entries[name]
+            record = {**record, "title": e.title, "role": e.role, "command": command_line(e, out_dir)}
         if name in adopted:
-            if run.config.to_dict() != entry_config(entries[name]).to_dict():
+            if run.config.key() != entries[name].config.key():
                 raise ValueError(f"{record['file']} was not trained by gallery entry {name!r}'s command "
                                  f"({record['command']}); retrain it with --only {name}")
             record["train_seconds"] = round(run.history["seconds"][-1], 1) if run.history.get("seconds") else None

@@ -10,32 +10,27 @@ points; the manager also remembers each decoder's measured pace, to predict the 
 """
 from __future__ import annotations
 
-import hashlib
 import inspect
-import json
 import threading
 import time
 import traceback
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-import torch
-
 from .config import RunConfig
 from .run import Run
 
 
 def config_key(config: RunConfig) -> str:
-    """A short stable id for a configuration: the same settings give the same id."""
-    blob = json.dumps(config.to_dict(), sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+    """A short stable id for a configuration: runs that train the same model share it (RunConfig.key)."""
+    return config.key()
 
 
 @dataclass
 class Job:
     id: str
     config: RunConfig
-    state: str = "queued"  # queued, running, completed, cancelled, diverged, failed
+    state: str = "running"  # running, completed, cancelled, diverged, failed
     fraction: float = 0.0
     phase: str = "preparing"  # preparing, training, evaluating (explorer.trainer.PHASES), then done
     step: int = 0
@@ -60,10 +55,9 @@ class Busy(RuntimeError):
 
 
 class JobManager:
-    def __init__(self, max_concurrent: int = 1, max_finished: int = 8, threads_per_job: int | None = None, trainer=None):
+    def __init__(self, max_concurrent: int = 1, max_finished: int = 8, trainer=None):
         self.max_concurrent = max_concurrent
         self.max_finished = max_finished
-        self.threads_per_job = threads_per_job
         self._trainer = trainer
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
@@ -143,8 +137,6 @@ class JobManager:
         from .trainer import train
 
         trainer = self._trainer or train
-        if self.threads_per_job:
-            torch.set_num_threads(self.threads_per_job)
 
         def on_progress(run: Run, fraction: float) -> None:
             with self._lock:

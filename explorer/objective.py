@@ -13,7 +13,7 @@ import torch
 from torch.nn import functional as F
 
 from .config import ObjectiveConfig
-from .schedules import capacity, kl_factor
+from .schedules import CapacityRamp, Constant, Cyclical, LinearWarmup, kl_schedule
 
 
 @dataclass
@@ -53,17 +53,56 @@ def free_bits_kl(kl: torch.Tensor, lam: float, mode: str) -> torch.Tensor:
     raise ValueError(f"unknown free-bits mode {mode!r}")
 
 
+@dataclass(frozen=True)
+class BetaLoss:
+    """The β-VAE: NLL + β · schedule(progress) · KL, the KL under free bits where λ > 0."""
+
+    beta: float
+    schedule: Constant | LinearWarmup | Cyclical
+    free_bits: float = 0.0
+    free_bits_mode: str = "sample"
+
+    def __call__(self, logits, x, mu, logvar, progress: float) -> LossParts:
+        nll, kl, penalised = _terms(logits, x, mu, logvar, self.free_bits, self.free_bits_mode)
+        weight = self.beta * self.schedule.factor(progress)
+        return _parts(nll + weight * penalised, nll, kl, penalised, weight, None)
+
+
+@dataclass(frozen=True)
+class CapacityLoss:
+    """Controlled capacity (Burgess et al. 2018): NLL + γ · |KL − C(progress)|; β plays no part."""
+
+    gamma: float
+    capacity: CapacityRamp
+    free_bits: float = 0.0
+    free_bits_mode: str = "sample"
+
+    def __call__(self, logits, x, mu, logvar, progress: float) -> LossParts:
+        nll, kl, penalised = _terms(logits, x, mu, logvar, self.free_bits, self.free_bits_mode)
+        c = self.capacity.target(progress)
+        weight = self.gamma * (1.0 if penalised.item() >= c else -1.0)
+        return _parts(nll + self.gamma * (penalised - c).abs(), nll, kl, penalised, weight, c)
+
+
+def loss_for(cfg: ObjectiveConfig) -> BetaLoss | CapacityLoss:
+    """The loss object an objective config describes (one class per objective)."""
+    if cfg.schedule == "capacity":
+        return CapacityLoss(cfg.gamma, CapacityRamp(cfg.capacity_max, cfg.capacity_fraction), cfg.free_bits,
+                            cfg.free_bits_mode)
+    return BetaLoss(cfg.beta, kl_schedule(cfg), cfg.free_bits, cfg.free_bits_mode)
+
+
 def vae_loss(logits, x, mu, logvar, cfg: ObjectiveConfig, progress: float) -> LossParts:
+    """:func:`loss_for` applied once (tests and benchmarks; the trainer builds the loss object once)."""
+    return loss_for(cfg)(logits, x, mu, logvar, progress)
+
+
+def _terms(logits, x, mu, logvar, free_bits: float, mode: str):
     nll = bernoulli_nll(logits, x).mean()
     kl = gaussian_kl(mu, logvar)
-    penalised = free_bits_kl(kl, cfg.free_bits, cfg.free_bits_mode)
-    if cfg.schedule == "capacity":
-        c = capacity(cfg, progress)
-        loss = nll + cfg.gamma * (penalised - c).abs()
-        weight = cfg.gamma * (1.0 if penalised.item() >= c else -1.0)
-    else:
-        c = None
-        weight = cfg.beta * kl_factor(cfg, progress)
-        loss = nll + weight * penalised
+    return nll, kl, free_bits_kl(kl, free_bits, mode)
+
+
+def _parts(loss, nll, kl, penalised, weight: float, c: float | None) -> LossParts:
     kl_dims = kl.detach().mean(0)
     return LossParts(loss, nll.detach(), kl_dims.sum(), kl_dims, penalised.detach(), weight, c)

@@ -20,23 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .config import pinned_factors
 from .metrics import latent_factor_labels
 from .metrics.collapse import ACTIVE_VARIANCE, INFORMATIVE_NATS
 
 #: A separate random stream for choosing the labelled pool and drawing from it, so that labels
 #: never shift the unsupervised batches (count 0 reproduces the unsupervised run bit for bit).
 _POOL_STREAM = 0x1ABE1
-
-
-def pinned_factors(pinned, factor_names) -> tuple[str, ...]:
-    """The pinned factor names in dimension order; an empty choice means every factor, in the dataset's order."""
-    names = tuple(pinned) if pinned else tuple(factor_names or ())
-    unknown = [n for n in names if n not in (factor_names or ())]
-    if unknown:
-        raise ValueError(f"cannot pin {', '.join(map(repr, unknown))}: the factors are {', '.join(factor_names or ()) or 'none'}")
-    if len(set(names)) != len(names):
-        raise ValueError("each factor can be pinned once")
-    return names
 
 
 def pinned_dims(config, factor_names) -> dict[int, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 import time
 from typing import Callable
 
@@ -20,7 +21,8 @@ from .config import RunConfig
 from .data import ImageDataset, load_dataset
 from .evaluation import code_diagnostics, draw_eval_sample, encode, evaluate
 from .models import build_model
-from .objective import vae_loss
+from .objective import loss_for
+from .protocols import FINAL
 from .run import Run
 from .schedules import lr_factor
 from .supervision import LabelledPool, label_loss, pinned_dims
@@ -42,11 +44,10 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
         on_step(0, 0.0, "preparing")  # loading data, drawing the evaluation sample, scoring the untrained model
     if dataset is None:
         dataset = load_dataset(t.dataset, t.npz_path, t.data_root, t.download)
-    torch.manual_seed(t.seed)
+    model, gen = _seeded_model(config)
     rng = np.random.default_rng(t.seed)
-    # channels-last convolutions run ~1.3x faster on this CPU's oneDNN kernels (bench/throughput)
-    model = build_model(config.model).to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
+    loss = loss_for(config.objective)
     run = Run(config=config, model=model)
     eval_sample = draw_eval_sample(dataset, t.eval_samples, t.seed)
     pool = LabelledPool.draw(dataset, t.labels, config.objective.pinned, t.seed) if t.labels else None
@@ -99,8 +100,8 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
             indices[: t.label_batch], targets = pool.sample(t.label_batch)
         x = torch.from_numpy(dataset.images(indices))
         x = x.contiguous(memory_format=torch.channels_last)
-        logits, mu, logvar = model(x)
-        parts = vae_loss(logits, x, mu, logvar, config.objective, progress())
+        logits, mu, logvar = model(x, generator=gen)
+        parts = loss(logits, x, mu, logvar, progress())
         if pool is not None:
             parts.label = label_loss(mu[: t.label_batch], targets)
             parts.loss = parts.loss + config.objective.label_weight * parts.label
@@ -135,11 +136,29 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
     model.to(memory_format=torch.contiguous_format)
     if final_eval:
         report("evaluating")
-        run.metrics = evaluate(model, dataset, n=t.eval_samples, seed=t.seed + 1, recon_samples=min(500, t.eval_samples),
+        run.metrics = evaluate(model, dataset, n=t.eval_samples, seed=FINAL.for_seed(t.seed).seed,
+                               recon_samples=min(500, t.eval_samples),
                                pinned=pinned)
     run.metrics.update(steps=step, seconds=elapsed, images=step * t.batch_size, status=run.status)
     model.eval()
     return run
+
+
+#: Seeding torch's global generator and building the model must not interleave with another training's.
+_BUILD_LOCK = threading.Lock()
+
+
+def _seeded_model(config: RunConfig):
+    """(model, generator): the weights drawn from the seed, and a generator of the training's own that
+    continues the seed's stream exactly where initialisation left it (so a lone training draws the same
+    numbers as ever, and two at once cannot reseed each other)."""
+    with _BUILD_LOCK:
+        torch.manual_seed(config.train.seed)
+        # channels-last convolutions run faster on this CPU's oneDNN kernels (bench/throughput)
+        model = build_model(config.model).to(memory_format=torch.channels_last)
+        gen = torch.Generator()
+        gen.set_state(torch.get_rng_state())
+    return model, gen
 
 
 def _diverged(run: Run, model, good_state: dict, step: int, why: str) -> None:

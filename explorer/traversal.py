@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
+from torchvision.utils import make_grid
 
 from .models import VAE
 from .pictures import AR_SAMPLES, mean_images
@@ -74,16 +75,11 @@ def row_labels(metrics: dict, factor_names: tuple[str, ...] | None, dims: list[i
 def grid_image(grid: np.ndarray, gap: int = 2, scale: int = 1) -> Image.Image:
     """Tile a (rows, cols, H, W) grid of [0, 1] images into one greyscale picture with grey gaps."""
     rows, cols, h, w = grid.shape
-    tiles = np.clip(grid * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    tiles = torch.from_numpy(np.clip(np.asarray(grid, dtype=np.float32), 0.0, 1.0)).reshape(rows * cols, 1, h, w)
     if scale > 1:
-        tiles = tiles.repeat(scale, axis=2).repeat(scale, axis=3)
-        h, w = h * scale, w * scale
-    canvas = np.full((rows * (h + gap) + gap, cols * (w + gap) + gap), 128, dtype=np.uint8)
-    for r in range(rows):
-        for c in range(cols):
-            y, x = gap + r * (h + gap), gap + c * (w + gap)
-            canvas[y:y + h, x:x + w] = tiles[r, c]
-    return Image.fromarray(canvas, mode="L")
+        tiles = tiles.repeat_interleave(scale, dim=2).repeat_interleave(scale, dim=3)
+    canvas = make_grid(tiles, nrow=cols, padding=gap, pad_value=128 / 255)[0]
+    return Image.fromarray((canvas.numpy() * 255.0 + 0.5).astype(np.uint8), mode="L")
 
 
 def labelled_grid_image(grid: np.ndarray, labels: list[str] | None = None, gap: int = 4, scale: int = 2) -> Image.Image:

@@ -1,4 +1,6 @@
-"""The pictures the dashboard opens on, computed in one place so the gallery can ship them.
+"""Every model call the dashboard makes, numpy in and out; and the views the gallery ships precomputed.
+
+The UI never touches torch: it encodes, draws, traverses and reconstructs through these functions.
 
 An autoregressive run's pictures are means of exact samples (``explorer.pictures``): tens of
 seconds of sequential decoding on a CPU. The gallery computes its runs' default view once, when it
@@ -14,7 +16,8 @@ import numpy as np
 import torch
 
 from .code_ranges import model_code_ranges, sweep_values
-from .pictures import AR_SAMPLES, sample_images
+from .pictures import AR_SAMPLES, mean_images, sample_images
+from .protocols import EXTRA
 from .traversal import traversal_grid
 from .z_usage import z_usage_maps
 
@@ -34,6 +37,18 @@ def start_code(model, dataset, index: int | None) -> np.ndarray:
         return np.zeros(model.encoder.latent_dim, dtype=np.float32)
     x = torch.from_numpy(dataset.images(np.array([index], dtype=np.int64)))
     return model.encode_mean(x)[0].numpy()
+
+
+def encode_picture(model, image: np.ndarray) -> np.ndarray:
+    """The posterior mean (D,) of one (64, 64) picture in [0, 1]."""
+    x = torch.from_numpy(np.asarray(image, dtype=np.float32)[None, None])
+    return model.encode_mean(x)[0].numpy()
+
+
+def draw_code(model, code) -> np.ndarray:
+    """(64, 64): what the decoder draws for one code (explorer.pictures.mean_images)."""
+    pictures, _ = mean_images(model, torch.tensor([list(code)], dtype=torch.float32))
+    return pictures[0]
 
 
 def traversal_view(model, dataset, start: int | None = START_INDEX, kind: str = DEFAULT_RANGE,
@@ -63,6 +78,23 @@ def reconstruction_view(model, dataset, indices=RECON_INDICES) -> np.ndarray:
 def usage_view(model, dataset, indices=RECON_INDICES) -> tuple[np.ndarray, np.ndarray]:
     """z-usage maps and totals (explorer.z_usage) for the reconstruction images."""
     return z_usage_maps(model, dataset.images(np.asarray(indices, dtype=np.int64)))
+
+
+def factor_means(model) -> dict:
+    """Each latent's mean code on the exact dSprites grid (explorer.latent_factors)."""
+    from .evaluation import encode
+    from .latent_factors import latent_factor_means
+
+    return latent_factor_means(lambda images: encode(model, images)[0])
+
+
+def extra_scores(model, dataset) -> dict:
+    """DCI, SAP and the FactorVAE score on a fresh sample (tens of seconds)."""
+    from .evaluation import evaluate
+
+    out = evaluate(model, dataset, n=EXTRA.samples, seed=EXTRA.seed, recon_samples=0, full=True)
+    return {k: out[k] for k in ("dci_disentanglement", "dci_completeness", "dci_informativeness", "dci_model",
+                                "sap", "factor_vae", "factor_vae_active_dims") if k in out}
 
 
 def pictures_path(checkpoint: Path) -> Path:

@@ -18,14 +18,14 @@ TINY = ("--latent-dim", "3", "--batch-size", "8", "--eval-samples", "64", "--log
 
 @pytest.fixture(scope="module")
 def tiny_gallery(tmp_path_factory):
-    entries = (gallery.GalleryEntry("b1", "β = 1", "beta-ladder", ("--beta", "1", "--decoder", "conv", *TINY)),
-               gallery.GalleryEntry("b4", "β = 4", "beta-ladder", ("--beta", "4", "--decoder", "conv", *TINY)),
-               gallery.GalleryEntry("r1", "recipe β = 1", "beta-ladder", ("--beta", "1", *TINY)),
-               gallery.GalleryEntry("ar", "AR", "collapse", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4", *TINY)),
-               gallery.GalleryEntry("cu", "AR cured", "cure", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4",
+    entries = (tiny.entry("b1", "β = 1", "beta-ladder", ("--beta", "1", "--decoder", "conv", *TINY)),
+               tiny.entry("b4", "β = 4", "beta-ladder", ("--beta", "4", "--decoder", "conv", *TINY)),
+               tiny.entry("r1", "recipe β = 1", "beta-ladder", ("--beta", "1", *TINY)),
+               tiny.entry("ar", "AR", "collapse", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4", *TINY)),
+               tiny.entry("cu", "AR cured", "cure", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4",
                                                                "--free-bits", "1", *TINY)),
-               gallery.GalleryEntry("s0", "seed 0", "seed-spread", ("--decoder", "conv", *TINY)),
-               gallery.GalleryEntry("p0", "seed 0 + labels", "pinned",
+               tiny.entry("s0", "seed 0", "seed-spread", ("--decoder", "conv", *TINY)),
+               tiny.entry("p0", "seed 0 + labels", "pinned",
                                     ("--decoder", "conv", "--labels", "20", "--label-batch", "4", "--pin", "posX,posY", *TINY)))
     return tiny.build(tmp_path_factory, "gallery", entries)
 
@@ -49,7 +49,12 @@ def _page(name):
         import importlib
 
         module = importlib.import_module(f"explorer.ui.page_{PAGE}")  # noqa: F821 (PAGE is set below)
-        getattr(module, f"{PAGE}_page")()  # noqa: F821
+        import inspect
+
+        from explorer.ui.nav import pages
+
+        page = getattr(module, f"{PAGE}_page")  # noqa: F821
+        page(pages()) if inspect.signature(page).parameters else page()  # pages that link get the table
     source = f"PAGE = {name!r}\n"
     return AppTest.from_string(source + _body(script), default_timeout=60)
 
@@ -86,11 +91,12 @@ def test_unknown_link_parameters_are_named_not_fatal():
 def test_link_values_a_control_does_not_offer_are_named_with_what_replaced_them():
     """Streamlit drops such values silently; the sidebar says which, and what the control uses instead."""
     def script():
+        from explorer.ui.nav import pages
         from explorer.ui.page_train import train_page
         from explorer.ui.share import incoming_link_values, replaced_link_values_notice
 
         incoming = incoming_link_values()
-        train_page()
+        train_page(pages())
         replaced_link_values_notice(incoming)
     at = AppTest.from_string(_body(script), default_timeout=60)
     for key, value in {"seconds": "5", "beta": "5", "decoder": "bogus", "seed": "7", "fb": "0.5", "fbmode": "batch"}.items():

@@ -93,9 +93,9 @@ def test_bad_input_gives_a_one_line_error_and_exit_code_2(argv, capsys, tmp_path
 def test_the_documented_short_run_command_is_a_valid_recipe(extra):
     """`train --beta 4 --seconds 120`, everything else at its default, must be a runnable config
     (e.g. the default labelled share of a batch must fit in the default batch)."""
-    from explorer.cli import train_config
+    from explorer.flags import parse_train
 
-    config = train_config(["--beta", "4", "--seconds", "120", *extra])
+    config = parse_train(["--beta", "4", "--seconds", "120", *extra])
     config.validate()
     assert config.train.label_batch < config.train.batch_size  # a labelled run keeps unlabelled images in each batch
     assert config.train.seconds == 120 and config.objective.beta == 4

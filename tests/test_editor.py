@@ -26,8 +26,8 @@ TINY = ("--decoder", "conv", "--latent-dim", "3", "--batch-size", "8", "--eval-s
 @pytest.fixture(scope="module")
 def tiny_gallery(tmp_path_factory):
     return tiny.build(tmp_path_factory, "editor-gallery",
-                      (gallery.GalleryEntry("b1", "β = 1", "beta-ladder", ("--beta", "1", *TINY)),
-                       gallery.GalleryEntry("b4", "β = 4", "beta-ladder", ("--beta", "4", *TINY))))
+                      (tiny.entry("b1", "β = 1", "beta-ladder", ("--beta", "1", *TINY)),
+                       tiny.entry("b4", "β = 4", "beta-ladder", ("--beta", "4", *TINY))))
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ import json
 import pytest
 import torch
 
+import tiny_gallery as tiny
 from explorer import gallery
 from explorer.checkpoint import load_run, save_run
 from explorer.cli import main
@@ -15,8 +16,8 @@ TINY = ("--latent-dim", "3", "--batch-size", "8", "--eval-samples", "64", "--log
 @pytest.fixture
 def tiny_gallery(monkeypatch):
     entries = (
-        gallery.GalleryEntry("a", "β = 1", "beta-ladder", ("--beta", "1", *TINY)),
-        gallery.GalleryEntry("b", "AR collapse", "collapse", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4", *TINY)),
+        tiny.entry("a", "β = 1", "beta-ladder", ("--beta", "1", *TINY)),
+        tiny.entry("b", "AR collapse", "collapse", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4", *TINY)),
     )
     monkeypatch.setattr(gallery, "ENTRIES", entries)
     monkeypatch.setattr(gallery, "EVAL_SAMPLES", 200)
@@ -68,19 +69,21 @@ def test_shipped_index_commands_reproduce_their_checkpoints_configs():
     """Changing a CLI default must not leave the shipped gallery claiming a command that no longer makes it."""
     from pathlib import Path
 
-    from explorer.cli import build_parser, config_from_args
+    from explorer.config import RunConfig
+    from explorer.flags import parse_train
 
     index = json.loads((Path(__file__).parent.parent / "checkpoints" / "index.json").read_text())
     for record in index["runs"]:
-        argv = record["command"].removeprefix("python -m explorer ").split()
-        config = config_from_args(build_parser().parse_args(argv))
-        assert config.to_dict() == record["config"], record["name"]
+        argv = record["command"].removeprefix("python -m explorer train ").split()
+        out = argv.index("--out")
+        config = parse_train(argv[:out] + argv[out + 2:])
+        assert config.key() == RunConfig.from_dict(record["config"]).key(), record["name"]
 
 
 def test_rescore_adopts_a_checkpoint_trained_by_an_entrys_command_and_refuses_any_other(tiny_gallery, tmp_path, monkeypatch):
     assert main(["gallery", "--out", str(tmp_path), "--only", "a"]) == 0
-    twin = gallery.GalleryEntry("a2", "β = 1 again", "seed-spread", ("--beta", "1", *TINY))  # the same command as "a"
-    odd = gallery.GalleryEntry("c", "β = 2", "beta-ladder", ("--beta", "2", *TINY))
+    twin = tiny.entry("a2", "β = 1 again", "seed-spread", ("--beta", "1", *TINY))  # the same command as "a"
+    odd = tiny.entry("c", "β = 2", "beta-ladder", ("--beta", "2", *TINY))
     monkeypatch.setattr(gallery, "ENTRIES", (*tiny_gallery, twin, odd))
     (tmp_path / "a2.pt").write_bytes((tmp_path / "a.pt").read_bytes())  # trained elsewhere, copied in
     assert main(["gallery", "--out", str(tmp_path), "--rescore", "--only", "a2"]) == 0

@@ -10,12 +10,12 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from explorer.config import ModelConfig, ObjectiveConfig
-from explorer.gallery import ENTRIES, entry_config
+from explorer.gallery import ENTRIES
 from explorer.jobs import JobManager
 from explorer.run import HISTORY_KEYS, Run
 from explorer.ui import page_train, train_presets as tp
 
-SCRIPT = "from explorer.ui.page_train import train_page\ntrain_page()\n"
+SCRIPT = "from explorer.ui.nav import pages\nfrom explorer.ui.page_train import train_page\ntrain_page(pages())\n"
 
 
 @pytest.fixture(autouse=True)
@@ -106,8 +106,8 @@ def test_each_preset_sets_the_controls_in_one_click(monkeypatch, name):
                                                       ObjectiveConfig().schedule, ObjectiveConfig().warmup_fraction)
         assert (config.train.steps, config.train.seconds) == (tp.DEFAULT_STEPS, None)
     else:  # one click reproduces the gallery's run exactly
-        gallery = next(entry_config(e) for e in ENTRIES if e.name == name)
-        assert config.to_dict() == gallery.to_dict()
+        gallery = next(e.config for e in ENTRIES if e.name == name)
+        assert config.key() == gallery.key()
 
 
 def test_the_preset_line_says_what_each_does_and_how_long_it_takes(monkeypatch):
@@ -207,8 +207,11 @@ def test_too_short_names_a_weight_that_never_reached_beta_and_an_unchanged_recon
 
 
 def test_the_schedule_help_names_the_options_as_the_control_does():
-    for name, text in page_train.SCHEDULE_HELP.items():
-        assert text.startswith(name)
+    from explorer.config import SCHEDULE_HELP, knob_of
+
+    assert tuple(SCHEDULE_HELP) == knob_of("schedule").choices
+    for name, text in SCHEDULE_HELP.items():
+        assert text.startswith(name) and text in knob_of("schedule").help
 
 
 def test_a_preset_click_is_not_reported_as_a_link_value_the_controls_refused(monkeypatch):
@@ -216,9 +219,9 @@ def test_a_preset_click_is_not_reported_as_a_link_value_the_controls_refused(mon
     the controls server-side, so the page reruns once to let that comparison see the preset's URL."""
     manager = JobManager(max_concurrent=1, trainer=FakeTrainer())
     monkeypatch.setattr(page_train, "job_manager", lambda: manager)
-    script = ("from explorer.ui.page_train import train_page\n"
+    script = ("from explorer.ui.nav import pages\nfrom explorer.ui.page_train import train_page\n"
               "from explorer.ui.share import incoming_link_values, replaced_link_values_notice\n"
-              "incoming = incoming_link_values()\ntrain_page()\nreplaced_link_values_notice(incoming)\n")
+              "incoming = incoming_link_values()\ntrain_page(pages())\nreplaced_link_values_notice(incoming)\n")
     at = AppTest.from_string(script, default_timeout=60)
     at.query_params.update({"decoder": "conv", "beta": "12.0", "seconds": "30"})
     at.run()

@@ -130,3 +130,43 @@ def test_step_callback_changes_nothing_the_old_callback_sees_or_the_weights():
     assert a.history["loss"] == b.history["loss"]
     for (k, va), vb in zip(a.model.state_dict().items(), b.model.state_dict().values()):
         assert torch.equal(va, vb), k
+
+
+def _weights(run):
+    return {k: v.clone() for k, v in run.model.state_dict().items()}
+
+
+def test_two_trainings_at_once_give_the_weights_each_gives_alone():
+    """Each training draws its noise from a generator of its own: running beside another changes nothing."""
+    import threading
+
+    configs = [tiny_config(steps=12), tiny_config(steps=12, beta=1.0)]
+    configs[1].train.seed = 5
+    alone = [_weights(train(c, final_eval=False)) for c in configs]
+    together = [None, None]
+    start = threading.Barrier(2)
+
+    def work(i):
+        start.wait()
+        together[i] = _weights(train(configs[i], final_eval=False))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for a, b in zip(alone, together):
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_the_default_run_is_a_step_budget_and_repeats_bit_for_bit():
+    """The default budget is steps, so the same settings train the same weights on any host, every time."""
+    from dataclasses import replace
+
+    from explorer.config import RunConfig
+
+    default = RunConfig()
+    assert default.train.steps is not None and default.train.seconds is None
+    short = replace(default, train=replace(default.train, steps=5, eval_samples=64, log_every=5))
+    first, second = _weights(train(short, final_eval=False)), _weights(train(short, final_eval=False))
+    assert all(torch.equal(first[k], second[k]) for k in first)

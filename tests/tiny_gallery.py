@@ -2,6 +2,7 @@
 import pytest
 
 from explorer import gallery
+from explorer.flags import parse_train
 
 
 def build(tmp_path_factory, label: str, entries: tuple) -> object:
@@ -13,3 +14,8 @@ def build(tmp_path_factory, label: str, entries: tuple) -> object:
     gallery.build(out, log=lambda *_: None)
     mp.undo()
     return out
+
+
+def entry(name: str, title: str, role: str, flags: tuple) -> gallery.GalleryEntry:
+    """A gallery entry stated by its ``train`` flags, as a test writes it."""
+    return gallery.GalleryEntry(name, title, role, parse_train(flags))

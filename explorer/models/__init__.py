@@ -4,7 +4,7 @@ from __future__ import annotations
 from .encoder import BurgessEncoder
 from .factorised import BroadcastDecoder, ConvDecoder, MLPDecoder
 from .pixelcnn import PixelCNNDecoder
-from .vae import VAE, build_model
+from .vae import VAE
 
 #: name -> (class, extra kwargs, one-line description); order = increasing strength.
 DECODERS = {
@@ -16,5 +16,14 @@ DECODERS = {
     "pixelcnn4": (PixelCNNDecoder, {"n_layers": 4}, "autoregressive, 7×7 mask-A + 4 masked layers (7 rows)"),
     "pixelcnn8": (PixelCNNDecoder, {"n_layers": 8}, "autoregressive, 7×7 mask-A + 8 masked layers (11 rows): the strongest, collapses at β=1"),
 }
+
+
+
+def build_model(model_config) -> VAE:
+    """The encoder and the named decoder of a ModelConfig, freshly initialised (from torch's global stream)."""
+    cls, extra, _ = DECODERS[model_config.decoder]
+    decoder = cls(latent_dim=model_config.latent_dim, ar_channels=model_config.ar_channels, **extra)
+    return VAE(BurgessEncoder(model_config.latent_dim, init=model_config.encoder_init), decoder)
+
 
 __all__ = ["BroadcastDecoder", "BurgessEncoder", "ConvDecoder", "DECODERS", "MLPDecoder", "PixelCNNDecoder", "VAE", "build_model"]

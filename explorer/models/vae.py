@@ -4,7 +4,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .encoder import BurgessEncoder
 
 
 class VAE(nn.Module):
@@ -17,10 +16,15 @@ class VAE(nn.Module):
     def autoregressive(self) -> bool:
         return bool(getattr(self.decoder, "autoregressive", False))
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Teacher-forced logits of x given a posterior sample, plus the posterior's mean and log-variance."""
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Teacher-forced logits of x given a posterior sample, plus the posterior's mean and log-variance.
+
+        ``generator`` draws the sample's noise: a training passes its own, so two trainings in one
+        process never share (and reseed) a random stream.
+        """
         mu, logvar = self.encoder(x)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        noise = torch.randn(mu.shape, generator=generator, dtype=mu.dtype) if generator is not None else torch.randn_like(mu)
+        z = mu + noise * torch.exp(0.5 * logvar)
         return self.decoder(z, x), mu, logvar
 
     @torch.no_grad()
@@ -31,11 +35,3 @@ class VAE(nn.Module):
     def decode(self, z: torch.Tensor, **kwargs) -> tuple[torch.Tensor, dict]:
         """Pixel probabilities for codes z (greedy autoregressive decode where the decoder is AR)."""
         return self.decoder.generate(z, **kwargs)
-
-
-def build_model(model_config) -> VAE:
-    from . import DECODERS
-
-    cls, extra, _ = DECODERS[model_config.decoder]
-    decoder = cls(latent_dim=model_config.latent_dim, ar_channels=model_config.ar_channels, **extra)
-    return VAE(BurgessEncoder(model_config.latent_dim, init=model_config.encoder_init), decoder)

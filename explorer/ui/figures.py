@@ -7,6 +7,7 @@ from plotly.subplots import make_subplots
 
 CURVES = (
     ("eval_kl", "raw KL (nats)"),
+    ("kl_penalised", "KL the objective charges (after free bits; training batches)"),
     ("active_units", "active units (Burda: Var(μ) > 0.01)"),
     ("informative_units", "informative units (½·log(1 + Var(μ)/E[σ²]) > 0.1 nat)"),
     ("recon", "reconstruction NLL (nats)"),

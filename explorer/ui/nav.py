@@ -1,4 +1,4 @@
-"""The app's pages, in one place so pages can link to each other."""
+"""The app's pages, in one place; pages that link to others get the table handed in (no page imports this)."""
 from __future__ import annotations
 
 import streamlit as st
@@ -19,8 +19,8 @@ def pages() -> dict[str, st.Page]:
     table.update({
         "compare": st.Page(compare_page, title="Compare runs", icon=":material/compare:", url_path="compare"),
         "ladder": st.Page(ladder_page, title="β ladder", icon=":material/stairs:", url_path="ladder"),
-        "pinned": st.Page(pinned_page, title="Pinned axes", icon=":material/push_pin:", url_path="pinned"),
-        "train": st.Page(train_page, title="Train", icon=":material/model_training:", url_path="train"),
+        "pinned": st.Page(lambda: pinned_page(table), title="Pinned axes", icon=":material/push_pin:", url_path="pinned"),
+        "train": st.Page(lambda: train_page(table), title="Train", icon=":material/model_training:", url_path="train"),
         "editor": st.Page(editor_page, title="Slider editor", icon=":material/tune:", url_path="editor"),
         "about": st.Page(about_page, title="About", icon=":material/menu_book:", url_path="about"),
     })

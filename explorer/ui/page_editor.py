@@ -11,11 +11,11 @@ import zlib
 
 import numpy as np
 import streamlit as st
-import torch
 
 from ..code_ranges import RANGE_SAMPLE
 from ..images import ImageRejected, image_to_input
 from ..pictures import picture_note
+from ..views import encode_picture
 from ..supervision import dimension_names, used_dims
 from . import runs
 from .editor_link import LinkValueError, WIDEN, decode_image, encode_image, format_edits, parse_edits, slider_range
@@ -59,7 +59,7 @@ def editor_page() -> None:
     if not arrived and st.session_state.get(CONTEXT_KEY) not in (None, (ref, tag)):
         st.query_params.pop("edit", None)
     st.session_state[CONTEXT_KEY] = (ref, tag)
-    mean = run.model.encode_mean(torch.from_numpy(x[None, None].astype(np.float32)))[0].numpy()
+    mean = encode_picture(run.model, x)
     # without recorded variances every dim is offered; dims named by labels are offered even if quiet
     recorded = run.metrics.get("posterior_mean_variance")
     pinned = [int(d) for d in run.metrics.get("pinned") or {}]

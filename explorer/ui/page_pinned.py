@@ -6,7 +6,6 @@ import streamlit as st
 
 from .figures import seed_spread_figure
 from .lessons import seed_spread_summary
-from .nav import pages
 from .runs import gallery_index
 
 ROLES = ("seed-spread", "pinned")  # the recipe's seeds without labels, and their twins with labels
@@ -26,7 +25,8 @@ def spread_points(entries: list[dict]) -> list[dict]:
     return points
 
 
-def pinned_page() -> None:
+def pinned_page(links: dict) -> None:
+    """``links``: page name -> st.Page (handed in by the navigation, so no page imports it)."""
     st.title("Pinned axes")
     st.markdown(
         "Locatello et al. (2019) proved that without supervision no method can guarantee disentangled axes: which "
@@ -51,5 +51,5 @@ def pinned_page() -> None:
     cols = st.columns(3)
     for col, seed in zip(cols, sorted({p["seed"] for p in points})):
         pair = [p["run"] for p in sorted(points, key=lambda p: p["labels"]) if p["seed"] == seed]
-        col.page_link(pages()["compare"], label=f"seed {seed}: {' vs '.join(pair)}", icon=":material/compare:",
+        col.page_link(links["compare"], label=f"seed {seed}: {' vs '.join(pair)}", icon=":material/compare:",
                       query_params={"runs": ",".join(pair)})

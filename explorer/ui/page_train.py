@@ -3,85 +3,82 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..cli import train_config
-from ..config import ModelConfig, ObjectiveConfig, RunConfig, TrainConfig
-from ..data.dsprites_grid import FACTOR_NAMES
-from ..gallery import AR, CURE
+from .. import recipes
+from ..config import FACTOR_NAMES, ModelConfig, ObjectiveConfig, RunConfig, TrainConfig, knob_of
 from ..jobs import Busy
 from ..models import DECODERS
 from . import train_presets as tp
 from .figures import curves_figure
-from .nav import pages
 from .runs import MAX_TRAININGS, job_manager
 
-BETAS = [0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 25.0, 50.0, 100.0]
-SCHEDULE_HELP = {
-    "constant": "constant: β from the first step",
-    "linear": "linear warm-up: the KL weight ramps from 0 to β, so the decoder learns to read z before it is charged",
-    "cyclical": "cyclical (Fu et al. 2019): ramps repeat M times, each over the first R of its cycle",
-    "capacity": "capacity (Burgess et al. 2018): γ·|KL − C| with C rising, releasing information gradually",
-}
-MAX_SECONDS = 300
-LABEL_BUDGETS = [0, 30, 100, 300, 1000, 3000]
+
+def _slider(name: str, value=None, **kw):
+    """A slider over a knob's range, labelled, explained and bound to the URL by the knob (explorer.config)."""
+    k = knob_of(name)
+    kind = int if isinstance(k.step, int) else float
+    default = value if value is not None else getattr(_DEFAULTS[name], name)
+    return st.slider(k.label, kind(k.lo), kind(k.hi), kind(default), kind(k.step), key=k.url, bind="query-params",
+                     help=k.help, **kw)
+
+
+def _options(name: str, value=None, **kw):
+    """A select slider over a knob's options."""
+    k = knob_of(name)
+    default = value if value is not None else getattr(_DEFAULTS[name], name)
+    return st.select_slider(k.label, list(k.options), value=default, key=k.url, bind="query-params", help=k.help, **kw)
+
+
+def _choice(name: str, widget=st.selectbox, **kw):
+    """A selectbox or radio over a knob's choices (the plain names: a bound widget's URL value is the option)."""
+    k = knob_of(name)
+    options = list(k.choices)
+    return widget(k.label, options, index=options.index(getattr(_DEFAULTS[name], name)), key=k.url,
+                  bind="query-params", help=k.help, **kw)
+
+
+_DEFAULTS = {**{n: ModelConfig() for n in ("latent_dim", "decoder")},
+             **{n: ObjectiveConfig() for n in ("beta", "schedule", "warmup_fraction", "cycles", "ramp_fraction",
+                                               "capacity_max", "gamma", "free_bits", "free_bits_mode")},
+             **{n: TrainConfig() for n in ("dataset", "seconds", "seed", "labels")}}
 
 
 def controls() -> RunConfig:
     """The configuration widgets; every one is bound to the URL, so a link reopens the same settings."""
-    d_model, d_obj, d_train = ModelConfig(), ObjectiveConfig(), TrainConfig()
+    d_train = TrainConfig()
     c1, c2, c3 = st.columns(3)
     with c1:
-        dataset = st.selectbox("Dataset", ["dsprites", "mnist", "fashion-mnist"], key="dataset", bind="query-params",
-                               help="dSprites has known factors, so MIG can be measured; MNIST sets need local files and have no factors")
-        beta = st.select_slider("β (KL weight, log scale)", BETAS, value=d_obj.beta, key="beta", bind="query-params",
-                                help="higher β: more disentangled axes, blurrier reconstructions, fewer active dims")
-        latent = st.slider("Latent dimensions", 2, 16, d_model.latent_dim, key="z", bind="query-params",
-                           help="unused dimensions show up as inactive (prior-like)")
+        dataset = _choice("dataset")
+        beta = _options("beta")
+        latent = _slider("latent_dim")
     with c2:
-        # no format_func: a bound widget's URL value must be the plain option name
-        decoder = st.selectbox("Decoder strength", list(DECODERS), index=list(DECODERS).index(d_model.decoder), key="decoder",
-                               bind="query-params",
-                               help="factorised decoders cannot draw a sprite without z, so they never collapse at β=1; "
-                                    "autoregressive (pixelcnn) ones see earlier pixels and can ignore z: collapse")
+        decoder = _choice("decoder")
         st.caption(DECODERS[decoder][2])
         # an autoregressive run starts from how its collapse and cure were measured
-        ar_run = autoregressive_defaults() if decoder.startswith("pixelcnn") else None
-        schedule = st.selectbox("KL schedule", list(SCHEDULE_HELP), index=list(SCHEDULE_HELP).index(d_obj.schedule),
-                                key="schedule", bind="query-params", help=" · ".join(SCHEDULE_HELP.values()))
+        ar_run = recipes.cure() if recipes.is_autoregressive(RunConfig(ModelConfig(decoder=decoder))) else None
+        schedule = _choice("schedule")
         extra = {}
         if schedule == "linear":
             # (the cure's 30 % warm-up for an autoregressive run, not the recipe's 10 %)
-            warmup = (ar_run.objective if ar_run else d_obj).warmup_fraction
-            extra["warmup_fraction"] = st.slider("Warm-up fraction of the run", 0.05, 1.0, warmup, 0.05,
-                                                 key="warmup", bind="query-params", help="how long the KL weight takes to reach β")
+            extra["warmup_fraction"] = _slider("warmup_fraction", ar_run.objective.warmup_fraction if ar_run else None)
         elif schedule == "cyclical":
-            extra["cycles"] = st.slider("Cycles M", 1, 10, d_obj.cycles, key="cycles", bind="query-params",
-                                        help="how many times the weight restarts from 0")
-            extra["ramp_fraction"] = st.slider("Ramp fraction R", 0.1, 1.0, d_obj.ramp_fraction, 0.05, key="ramp",
-                                               bind="query-params", help="part of each cycle spent ramping up")
+            extra["cycles"] = _slider("cycles")
+            extra["ramp_fraction"] = _slider("ramp_fraction")
         elif schedule == "capacity":
-            extra["capacity_max"] = st.slider("Final capacity C (nats)", 1.0, 50.0, 25.0, 1.0, key="cap", bind="query-params",
-                                              help="the KL the objective aims for at the end")
-            extra["gamma"] = st.select_slider("γ", [10.0, 30.0, 100.0, 300.0, 1000.0], value=100.0, key="gamma",
-                                              bind="query-params", help="how hard the KL is held at C")
+            extra["capacity_max"] = _slider("capacity_max")
+            extra["gamma"] = _options("gamma")
     with c3:
-        free_bits = st.select_slider("Free bits λ (nats per dim)", [0.0, 0.1, 0.25, 0.5, 1.0, 2.0], value=0.0, key="fb",
-                                     bind="query-params", help="each dimension's first λ nats are free: protects the code from "
-                                                               "collapse, but then the KL curve stops being a collapse signal")
-        mode = st.radio("Free-bits variant", ["sample", "batch"], horizontal=True, key="fbmode", bind="query-params",
-                        help="sample: clamp every (image, dim) cell (the textbook's); batch: clamp each dim's batch mean (Kingma et al.)")
+        free_bits = _options("free_bits")
+        mode = _choice("free_bits_mode", widget=st.radio, horizontal=True)
         steps, seconds = budget_controls(decoder, (ar_run.train if ar_run else d_train).batch_size)
-        seed = st.number_input("Seed", 0, 10_000, 0, key="seed", bind="query-params",
-                               help="disentanglement varies a lot between seeds (Locatello et al. 2019)")
-        labels = st.select_slider("Labelled images (pinned axes)", LABEL_BUDGETS, value=0, key="labels",
-                                  bind="query-params", disabled=dataset != "dsprites",
-                                  help="0 = the unsupervised β-VAE. Otherwise this many images carry their factor values, "
-                                       "and latent dim k is pulled towards the k-th pinned factor on them")
+        k = knob_of("seed")
+        seed = st.number_input(k.label, int(k.lo), int(k.hi), 0, key=k.url, bind="query-params", help=k.help)
+        labels = _options("labels", disabled=dataset != "dsprites")
         pinned = ()
         if labels and dataset == "dsprites":
             # no max_selections: changing it would reset the user's pins; too many pins are refused at Train instead
-            pinned = st.multiselect("Pinned factors (dims 0, 1, … in this order)", list(FACTOR_NAMES),
-                                    list(FACTOR_NAMES[: int(latent)]), key="pin", bind="query-params",
-                                    help="each chosen factor gets its own latent dimension, named after it everywhere")
+            k = knob_of("pinned")
+            pinned = st.multiselect(k.label, list(FACTOR_NAMES), list(FACTOR_NAMES[: int(latent)]), key=k.url,
+                                    bind="query-params", help=k.help)
             if not pinned:
                 st.caption("No factor pinned, so the labels are not used: this trains the unsupervised β-VAE.")
                 labels = 0
@@ -109,8 +106,7 @@ def budget_controls(decoder: str, batch_size: int) -> tuple[int | None, float | 
                            "so a busier or faster server trains a different model")
     pace = job_manager().pace(decoder, batch_size)
     if budget == "steps":
-        steps = st.select_slider("Training budget (steps)", tp.STEP_BUDGETS, value=tp.DEFAULT_STEPS, key="steps",
-                                 bind="query-params", help="optimiser steps of one batch each")
+        steps = _options("steps", tp.DEFAULT_STEPS)
         secs, measured = tp.expected_seconds(steps, pace, decoder)
         if measured:
             which = "the running" if pace.get("live") else "an earlier"
@@ -120,8 +116,7 @@ def budget_controls(decoder: str, batch_size: int) -> tuple[int | None, float | 
             st.caption(f"{tp.duration(secs, rough=True)}: a rough estimate for {decoder} on a quiet 2-core CPU, "
                        "until a run here measures it")
         return int(steps), None
-    seconds = st.slider("Training budget (seconds)", 10, MAX_SECONDS, 60, 10, key="seconds", bind="query-params",
-                        help="wall-clock training time on the server's CPU")
+    seconds = _slider("seconds", 60)
     rate, measured = tp.steps_per_second(pace, decoder)
     st.caption(f"≈ {seconds * rate:,.0f} steps ({'measured here' if measured else 'rough estimate'}); "
                "another host trains a different number: a step budget repeats exactly")
@@ -154,14 +149,8 @@ def _apply_preset() -> None:
     st.session_state["preset"] = None  # a button, not a mode: the next click applies again
 
 
-def autoregressive_defaults() -> RunConfig:
-    """The gallery's cured autoregressive run (``explorer.gallery.AR`` + ``CURE``), read from the one place that
-    states it: its batch, learning rate and logging are how collapse and cure were measured, and its warm-up is
-    the one the cure needs."""
-    return train_config([*AR, *CURE])
-
-
-def train_page() -> None:
+def train_page(links: dict) -> None:
+    """``links``: page name -> st.Page, for the links to a finished run (handed in by the navigation)."""
     st.title("Train a short run")
     st.caption("Runs on this server's CPU in the background: switching pages or reloading does not stop it, "
                f"and a link with its job re-attaches. At most {MAX_TRAININGS} training run(s) at a time.")
@@ -183,11 +172,11 @@ def train_page() -> None:
             st.error(f"This configuration cannot train: {exc}")
     job_id = st.session_state.get("job") or st.query_params.get("job")
     if job_id:
-        progress_panel(job_id)
+        progress_panel(job_id, links)
 
 
 @st.fragment(run_every=1.0)
-def progress_panel(job_id: str) -> None:
+def progress_panel(job_id: str, links: dict) -> None:
     """Ticks every second: the bar and step count are cheap and always redrawn; the curves only change
     when a history point arrives."""
     snap = job_manager().snapshot(job_id)
@@ -202,8 +191,8 @@ def progress_panel(job_id: str) -> None:
         (st.error if snap["state"] == "failed" else st.warning)(snap["error"])
     else:
         st.success("Done: the run has joined this server's list.")
-        st.page_link(pages()["compare"], label="Compare this run", icon=":material/compare:", query_params={"runs": f"j:{job_id}"})
-        st.page_link(pages()["editor"], label="Edit images with this run", icon=":material/tune:", query_params={"run": f"j:{job_id}"})
+        st.page_link(links["compare"], label="Compare this run", icon=":material/compare:", query_params={"runs": f"j:{job_id}"})
+        st.page_link(links["editor"], label="Edit images with this run", icon=":material/tune:", query_params={"run": f"j:{job_id}"})
     hist = snap["history"]
     if snap["done"] and snap["state"] in ("completed", "cancelled"):
         reasons = tp.too_short_reasons(snap["config"], hist, snap["metrics"])

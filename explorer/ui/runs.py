@@ -13,20 +13,16 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
-import torch
 
 from ..checkpoint import CheckpointError, load_run
 from ..code_ranges import model_code_ranges
 from ..data import ProceduralDSprites, load_dataset
 from ..data.dsprites_grid import FACTOR_NAMES
-from ..evaluation import encode, evaluate
 from ..jobs import JobManager
-from ..latent_factors import latent_factor_means
-from ..pictures import mean_images
 from ..run import Run
 from ..traversal import row_labels
-from ..views import (DEFAULT_RANGE, RECON_INDICES, START_INDEX, load_pictures, reconstruction_view, start_code,
-                     traversal_view, usage_view)
+from ..views import (DEFAULT_RANGE, RECON_INDICES, START_INDEX, draw_code, extra_scores, factor_means, load_pictures,
+                     reconstruction_view, start_code, traversal_view, usage_view)
 from .figures_factors import latent_factor_figure
 
 GALLERY_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
@@ -161,16 +157,23 @@ def encode_index(run: Run, index: int) -> np.ndarray:
     return start_code(run.model, run_dataset(run), index)
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
-def cached_decode(ref: str, code: tuple[float, ...], _run: Run) -> np.ndarray:
+def cached_decode(ref: str, code: tuple[float, ...], run: Run) -> np.ndarray:
     """One picture for the slider editor, cached by the exact code (a mean of samples for AR decoders)."""
-    pictures, _ = mean_images(_run.model, torch.tensor([code], dtype=torch.float32))
-    return pictures[0]
+    return _decode(ref, run_version(ref), code, run)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _decode(ref: str, version: str, code: tuple[float, ...], _run: Run) -> np.ndarray:
+    return draw_code(_run.model, code)
+
+
+def cached_code_ranges(ref: str, kind: str, run: Run) -> tuple[list[float], list[float]]:
+    """(lo, hi) per latent dimension for ``kind`` (explorer.code_ranges), from the run's own dataset."""
+    return _code_ranges(ref, run_version(ref), kind, run)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def cached_code_ranges(ref: str, kind: str, _run: Run) -> tuple[list[float], list[float]]:
-    """(lo, hi) per latent dimension for ``kind`` (explorer.code_ranges), from the run's own dataset."""
+def _code_ranges(ref: str, version: str, kind: str, _run: Run) -> tuple[list[float], list[float]]:
     lo, hi = model_code_ranges(_run.model, run_dataset(_run), kind)
     return [float(v) for v in lo], [float(v) for v in hi]
 
@@ -178,13 +181,14 @@ def cached_code_ranges(ref: str, kind: str, _run: Run) -> tuple[list[float], lis
 @st.cache_data(max_entries=32, show_spinner=False)
 def cached_latent_factors(ref: str, version: str, dims: tuple[int, ...], labels: tuple[str, ...], _run: Run):
     """The latent-vs-factor figure of the chosen latents (explorer.latent_factors), built once per run and rows."""
-    result = latent_factor_means(lambda images: encode(_run.model, images)[0])
-    return latent_factor_figure(result, list(dims), list(labels), title="")
+    return latent_factor_figure(factor_means(_run.model), list(dims), list(labels), title="")
+
+
+def cached_full_metrics(ref: str, run: Run) -> dict:
+    """DCI, SAP and the FactorVAE score of a run on its own dataset (tens of seconds; cached per run)."""
+    return _full_metrics(ref, run_version(ref), run)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def cached_full_metrics(ref: str, _run: Run) -> dict:
-    """DCI, SAP and the FactorVAE score on a fresh 5,000-image sample (tens of seconds; cached per run)."""
-    out = evaluate(_run.model, ProceduralDSprites(), n=5000, seed=7, recon_samples=0, full=True)
-    return {k: out[k] for k in ("dci_disentanglement", "dci_completeness", "dci_informativeness", "dci_model",
-                                "sap", "factor_vae", "factor_vae_active_dims") if k in out}
+def _full_metrics(ref: str, version: str, _run: Run) -> dict:
+    return extra_scores(_run.model, run_dataset(_run))

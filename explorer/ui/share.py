@@ -5,10 +5,12 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
+from ..config import ModelConfig, ObjectiveConfig, TrainConfig, knobs
 
 #: Query parameters bound to a widget (``bind="query-params"``): Streamlit seeds or silently drops them.
-BOUND_PARAMS = {"ladder50", "ladderdec", "dataset", "beta", "z", "decoder", "schedule", "warmup", "cycles", "ramp", "cap", "gamma",
-                "fb", "fbmode", "budget", "steps", "seconds", "seed", "labels", "pin"}
+#: Every run setting's key comes from its knob (explorer.config); the rest are page controls.
+BOUND_PARAMS = {k.url for dc in (ModelConfig, ObjectiveConfig, TrainConfig) for k in knobs(dc).values() if k.url} | {
+    "ladder50", "ladderdec", "budget"}
 #: Every query parameter some page reads or binds; anything else in a link is ignored, visibly.
 KNOWN_PARAMS = BOUND_PARAMS | {"runs", "start", "range", "rows", "run", "image", "job", "edit", "img"}
 

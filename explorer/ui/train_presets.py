@@ -2,17 +2,18 @@
 
 No Streamlit here: the rules are plain functions, so they are tested without a browser and the
 page keeps only the widgets. Preset values come from where the runs are defined (``explorer.config``
-for the recipe, ``explorer.gallery`` for collapse and its cure), never restated.
+for the recipe, ``explorer.recipes`` for collapse and its cure, as the gallery trains them), never restated.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..config import ModelConfig, ObjectiveConfig, RunConfig, TrainConfig
+from .. import recipes
+from ..config import ModelConfig, RunConfig, knob_of
 
-#: The step budgets the page offers; a step budget trains the same model on any host.
-STEP_BUDGETS = (100, 200, 400, 800, 1600, 3200)
+#: The step budgets the page offers (explorer.config's knob); a step budget trains the same model on any host.
+STEP_BUDGETS = knob_of("steps").options
 #: The recipe preset's budget (and the page's default): a minute or two of a quiet 2-core CPU.
 DEFAULT_STEPS = 1600
 #: History points a page run aims for, so its live curves have a shape.
@@ -50,10 +51,8 @@ class Preset:
 
 def presets() -> dict[str, Preset]:
     """The recipe (``explorer.config``'s defaults) and the gallery's collapse and cure, keyed by short name."""
-    from ..gallery import ENTRIES, entry_config
-
-    recipe = RunConfig(ModelConfig(), ObjectiveConfig(), TrainConfig(steps=DEFAULT_STEPS, seconds=None))
-    collapse, cure = (next(entry_config(e) for e in ENTRIES if e.name == name) for name in ("collapse", "cure"))
+    recipe = recipes.short_run(steps=DEFAULT_STEPS)
+    collapse, cure = recipes.collapse(), recipes.cure()
     r, c, k = recipe.objective, collapse.objective, cure.objective
     return {
         "recipe": Preset("The short-run recipe", f"{recipe.model.decoder} decoder, β = {r.beta:g}, "
@@ -147,9 +146,9 @@ def too_short_reasons(config: RunConfig, history: dict, metrics: dict) -> list[s
 @lru_cache(maxsize=None)
 def gallery_budget(decoder: str) -> str:
     """What the gallery trained with this decoder (or its nearest kind), in words; the panel asks every tick."""
-    from ..gallery import ENTRIES, entry_config
+    from ..gallery import ENTRIES
 
-    configs = [entry_config(e) for e in ENTRIES]
+    configs = [e.config for e in ENTRIES]
     nearest = "pixelcnn8" if decoder.startswith("pixelcnn") else ModelConfig().decoder
     same = [c for c in configs if c.model.decoder == decoder] or [c for c in configs if c.model.decoder == nearest]
     c = max(same, key=lambda c: c.train.steps or 0)

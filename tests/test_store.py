@@ -1,0 +1,104 @@
+"""What the app shows for a run belongs to that run: fresh weights after a retrain, the run's own dataset."""
+import numpy as np
+import pytest
+import streamlit as st
+import torch
+from streamlit.testing.v1 import AppTest
+
+from explorer.config import ModelConfig, RunConfig, TrainConfig
+from explorer.data.base import ImageDataset
+from explorer.jobs import JobManager
+from explorer.models import build_model
+from explorer.run import Run
+from explorer.ui import runs
+
+
+@pytest.fixture(autouse=True)
+def _clear():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+class _Weights:
+    """A trainer whose every call returns freshly drawn weights: the first run is cancelled, the next completes."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, config, on_progress=None, stop=None):
+        self.calls += 1
+        torch.manual_seed(100 + self.calls)
+        run = Run(config=config, model=build_model(config.model).eval())
+        run.status = "cancelled" if self.calls == 1 else "completed"
+        run.metrics = {"kl_per_dim": [1.0] * config.model.latent_dim, "steps": 2}
+        return run
+
+
+def _compare(ref: str) -> AppTest:
+    def script():
+        from explorer.ui.page_compare import compare_page
+
+        compare_page()
+
+    at = AppTest.from_function(script, default_timeout=60)
+    at.query_params["runs"] = ref
+    return at
+
+
+def _pictures(at) -> list[str]:
+    return [str(image.proto) for image in at.get("image")]
+
+
+def test_a_configuration_trained_again_after_a_cancel_shows_the_new_weights(monkeypatch):
+    """The job id is the configuration's key, so it comes back; pictures cached under it must not."""
+    manager = JobManager(trainer=_Weights())
+    monkeypatch.setattr(runs, "job_manager", lambda: manager)
+    config = RunConfig(ModelConfig(latent_dim=3, decoder="conv"), train=TrainConfig(steps=2))
+    first = manager.wait(manager.submit(config).id, timeout=30)
+    assert first.state == "cancelled"
+    at = _compare(f"j:{first.id}").run()
+    assert not at.exception
+    before = _pictures(at)
+    second = manager.wait(manager.submit(config).id, timeout=30)
+    assert second.id == first.id and second.state == "completed"
+    at.run()
+    assert not at.exception
+    after = _pictures(at)
+    assert len(after) == len(before) >= 3
+    assert all(a != b for a, b in zip(after[1:], before[1:])), "a picture of the old weights was shown again"
+
+
+class _Digits(ImageDataset):
+    """A stand-in for MNIST files: 10 images of a bar, nothing like a sprite, and no factors."""
+
+    name = "mnist"
+
+    @property
+    def n_images(self) -> int:
+        return 10
+
+    def images(self, indices):
+        out = np.zeros((len(indices), 1, 64, 64), dtype=np.float32)
+        out[:, :, 8:56, 28:36] = 1.0
+        return out
+
+
+def test_a_run_on_another_dataset_is_shown_with_that_datasets_images(monkeypatch):
+    config = RunConfig(ModelConfig(latent_dim=3, decoder="conv"), train=TrainConfig(dataset="mnist", steps=2))
+    torch.manual_seed(0)
+    run = Run(config=config, model=build_model(config.model).eval(), status="completed",
+              metrics={"kl_per_dim": [1.0, 1.0, 1.0]})
+    monkeypatch.setattr(runs, "_dataset", lambda name, npz, root: _Digits() if name == "mnist" else None)
+    shown = runs.dataset_images([614_928, 3], run)
+    assert np.array_equal(shown, _Digits().images([0, 0]))  # the run's own images (indices wrap to its size)
+    manager = JobManager(trainer=lambda c, on_progress=None, stop=None: run)
+    monkeypatch.setattr(runs, "job_manager", lambda: manager)
+    job = manager.wait(manager.submit(config).id, timeout=30)
+    at = _compare(f"j:{job.id}").run()
+    assert not at.exception
+    charts = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "data entropy bound" not in charts  # dSprites' entropy says nothing about another dataset
+    assert "factor × latent MI" not in charts  # no factors, no MI heatmap
