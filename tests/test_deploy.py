@@ -1,0 +1,35 @@
+"""The hosted demo's requirements pin what the root pins, with PyTorch's CPU builds: they cannot drift apart."""
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        name, _, version = line.partition("==")
+        assert version, f"{path.name}: {line!r} is not pinned with =="
+        pins[name.strip().lower()] = version.strip()
+    return pins
+
+
+def test_deploy_requirements_pin_the_roots_versions_with_cpu_torch():
+    root, deploy = _pins(ROOT / "requirements.txt"), _pins(ROOT / "deploy" / "requirements.txt")
+    assert set(deploy) == set(root)
+    for name, version in root.items():
+        expected = f"{version}+cpu" if name in ("torch", "torchvision") else version
+        assert deploy[name] == expected, name
+    text = (ROOT / "deploy" / "requirements.txt").read_text()
+    assert re.search(r"^--extra-index-url https://download\.pytorch\.org/whl/cpu$", text, re.M)
+
+
+def test_the_deploy_entry_point_runs_the_root_app():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "deploy" / "streamlit_app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert at.title[0].value.startswith("β-VAE: disentanglement and posterior collapse")
