@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     ga.add_argument("--out", type=Path, default=Path("checkpoints"))
     ga.add_argument("--only", type=str, help="comma-separated entry names (default: all)")
     ga.add_argument("--rescore", action="store_true", help="re-evaluate the existing checkpoints, no training")
+    ga.add_argument("--stamp", action="store_true",
+                    help="record each file's sha256 and provenance in the index, without re-evaluating")
     return parser
 
 
@@ -188,8 +190,11 @@ def _traverse(args) -> int:
 
 
 def _gallery(args) -> int:
-    from .gallery import ENTRIES, build, rescore
+    from .gallery import ENTRIES, build, rescore, stamp
 
+    if args.stamp:
+        print(f"wrote {stamp(args.out)}")
+        return 0
     only = [n.strip() for n in args.only.split(",")] if args.only else None
     unknown = set(only or ()) - {e.name for e in ENTRIES}
     if unknown:

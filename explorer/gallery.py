@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from . import recipes
 from .checkpoint import save_run
 from .config import RunConfig
@@ -19,6 +21,7 @@ from .data import load_dataset
 from .evaluation import evaluate_run
 from .flags import to_argv
 from .protocols import GALLERY
+from .provenance import file_sha256, head_commit, provenance, weights_commit, weights_digest
 from .views import save_pictures
 
 EVAL_SAMPLES = GALLERY.samples
@@ -83,7 +86,7 @@ def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, lo
         seconds = round(time.perf_counter() - start, 1)
         record = {"name": entry.name, "title": entry.title, "role": entry.role, "config": config.to_dict(),
                   "train_seconds": seconds, "command": command_line(entry, out_dir)}
-        _score_and_save(run, out_dir / f"{entry.name}.pt", record, index_path, log)
+        _score_and_save(run, out_dir / f"{entry.name}.pt", record, index_path, log, trained_at=head_commit(Path.cwd()))
     return index_path
 
 
@@ -120,18 +123,45 @@ def rescore(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, 
     return index_path
 
 
-def _score_and_save(run, path: Path, record: dict, index_path: Path, log) -> None:
-    """Evaluate on the gallery's fixed fresh sample, save the checkpoint and its index record."""
+def stamp(out_dir: Path = Path("checkpoints"), log=print) -> Path:
+    """Record every indexed file's sha256 and provenance without re-evaluating (e.g. after a commit)."""
+    index_path = out_dir / "index.json"
+    for record in json.loads(index_path.read_text())["runs"]:
+        path = out_dir / record["file"]
+        before = record.get("provenance") or {}
+        weights = weights_digest(torch.load(path, map_location="cpu", weights_only=True))
+        trained_at = before.get("trained_at_commit") if before.get("weights_sha256") == weights else weights_commit(path)
+        sample = record.get("metrics_sample") or {"samples": EVAL_SAMPLES, "seed": EVAL_SEED}
+        record["provenance"] = provenance(path, record, sample["samples"], sample["seed"], trained_at)
+        if record.get("pictures"):
+            record["pictures_sha256"] = file_sha256(out_dir / record["pictures"])
+        log(f"{record['name']}: sha256 {record['provenance']['sha256'][:12]}…, weights from {trained_at or 'unknown'}")
+        _write_index(index_path, record)
+    return index_path
+
+
+def _score_and_save(run, path: Path, record: dict, index_path: Path, log, trained_at: str | None = None) -> None:
+    """Evaluate on the gallery's fixed fresh sample, save the checkpoint and its index record.
+
+    ``trained_at`` is the commit a fresh training ran at; a rescore keeps the recorded one while the
+    weights are unchanged, else finds the commit that first held these weights in git history.
+    """
     dataset = load_dataset(run.config.train.dataset, run.config.train.npz_path, run.config.train.data_root)
     run.metrics.update(evaluate_run(run, dataset, n=EVAL_SAMPLES, seed=EVAL_SEED, with_dci=True))
     save_run(run, path)
     pictures = save_pictures(run.model, dataset, path)
     m = run.metrics
+    if trained_at is None:
+        before = record.get("provenance") or {}
+        weights = weights_digest(torch.load(path, map_location="cpu", weights_only=True))
+        trained_at = before.get("trained_at_commit") if before.get("weights_sha256") == weights else weights_commit(path)
     # the config always comes from the checkpoint itself, so a rescore also mends a stale index record
     record = {**record, "file": path.name, "config": run.config.to_dict(),
               "pictures": pictures.name if pictures else None,
+              "pictures_sha256": file_sha256(pictures) if pictures else None,
               "metrics_sample": {"samples": EVAL_SAMPLES, "seed": EVAL_SEED},
               "metrics": {k: m[k] for k in HEADLINE if k in m}}
+    record["provenance"] = provenance(path, record, EVAL_SAMPLES, EVAL_SEED, trained_at)
     log(f"{record['name']}: {run.status}, MIG {m.get('mig', float('nan')):.3f}, AU {m['active_units']}, "
         f"informative {m['informative_units']}, KL {m['kl']:.2f}, MI {m['mi']:.2f}, z-usage {m['z_usage']:.1f}, "
         f"recon {m['recon']:.1f}")

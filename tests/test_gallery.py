@@ -35,6 +35,10 @@ def test_gallery_writes_index_with_reproducible_commands(tiny_gallery, tmp_path)
         assert set(entry["metrics"]) >= {"mig", "active_units", "kl", "recon"}
         assert entry["command"].startswith("python -m explorer train ")
         assert run.history["step"][-1] == 2
+        from explorer.provenance import file_sha256
+
+        assert entry["provenance"]["sha256"] == file_sha256(tmp_path / entry["file"])  # provenance from the start
+        assert entry["provenance"]["versions"]["torch"] and entry["provenance"]["metrics"]["samples"] == 200
 
 
 def test_retraining_one_entry_keeps_the_others(tiny_gallery, tmp_path):
@@ -97,3 +101,19 @@ def test_rescore_adopts_a_checkpoint_trained_by_an_entrys_command_and_refuses_an
     with pytest.raises(ValueError, match="not trained by gallery entry 'c'"):
         gallery.rescore(tmp_path, ["c"], log=lambda *_: None)
     assert (tmp_path / "index.json").read_bytes() == before
+
+
+def test_every_shipped_file_matches_the_sha256_its_index_records_and_says_where_it_came_from():
+    from pathlib import Path
+
+    from explorer.provenance import file_sha256
+
+    root = Path(__file__).parent.parent / "checkpoints"
+    for record in json.loads((root / "index.json").read_text())["runs"]:
+        p = record["provenance"]
+        assert file_sha256(root / record["file"]) == p["sha256"], record["name"]
+        if record.get("pictures"):
+            assert file_sha256(root / record["pictures"]) == record["pictures_sha256"], record["name"]
+        assert p["command"] == record["command"] and p["versions"].get("torch")
+        assert p["trained_at_commit"] and len(p["trained_at_commit"]) == 40, record["name"]
+        assert p["metrics"]["samples"] == record["metrics_sample"]["samples"] and "mig" in p["metrics"]["estimators"]
