@@ -1,4 +1,4 @@
-"""Command line: ``python -m explorer {train,eval,data,traverse}``.
+"""Command line: ``python -m explorer {train,eval,data,traverse,gallery,sweep}``.
 
 A stable contract: the app, the benchmarks and outside checks call these commands.
 Every flag's default is the dataclass default in ``explorer.config``.
@@ -18,6 +18,7 @@ from .flags import add_train_flags, config_from_args
 from .models import DECODERS
 from .pictures import AR_SAMPLES
 from .protocols import CLI
+from .sweep.options import add_sweep_flags
 
 
 def _decoder_list() -> str:
@@ -65,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     ga.add_argument("--rescore", action="store_true", help="re-evaluate the existing checkpoints, no training")
     ga.add_argument("--stamp", action="store_true",
                     help="record each file's sha256 and provenance in the index, without re-evaluating")
+
+    sw = sub.add_parser("sweep", help="train a grid of runs, one folder each (every train flag takes a comma list)",
+                        description="Train the product of the values given (e.g. --beta 1,4 --seeds 0,1,2) into "
+                        "--out, one folder per run (docs/sweeps.md). Calling again retrains nothing completed.")
+    add_sweep_flags(sw)
     return parser
 
 
@@ -74,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     from .data import DatasetFileError, DatasetUnavailable
 
     try:
-        commands = {"train": _train, "eval": _eval, "data": _data, "traverse": _traverse, "gallery": _gallery}
+        commands = {"train": _train, "eval": _eval, "data": _data, "traverse": _traverse, "gallery": _gallery,
+                    "sweep": _sweep}
         return commands[args.command](args)
     except (ValueError, CheckpointError, DatasetFileError, DatasetUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -201,6 +208,20 @@ def _gallery(args) -> int:
         raise ValueError(f"unknown gallery entries {sorted(unknown)}; choose from {', '.join(e.name for e in ENTRIES)}")
     print(f"wrote {(rescore if args.rescore else build)(args.out, only)}")
     return 0
+
+
+def _sweep(args) -> int:
+    from .sweep.engine import run_sweep
+    from .sweep.grid import grid_from_args
+    from .sweep.options import options_from_args
+
+    try:
+        summary = run_sweep(grid_from_args(args), options_from_args(args))
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: the finished runs are kept; the same command resumes {args.out}", file=sys.stderr)
+        return 130
+    print(summary.line())
+    return 0 if summary.failed == 0 else 1
 
 
 class _ProgressBar:

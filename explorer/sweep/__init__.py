@@ -1,0 +1,7 @@
+"""Sweeps: a grid of independent trainings, one folder per run, the contract in docs/sweeps.md.
+
+``grid`` reads the flags (every ``train`` flag as a comma list), ``options`` the engine's own,
+``plan`` decides what a call trains, ``engine`` dispatches to a backend (``local`` processes or
+``ray_backend`` tasks), each run executing ``worker.run_one``; ``files`` and ``table`` are the
+folder's files, ``progress`` the line on stderr. Nothing here imports torch until a run trains.
+"""

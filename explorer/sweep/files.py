@@ -1,0 +1,96 @@
+"""The run-directory contract of docs/sweeps.md on disk: atomic writes, and reading only what is whole.
+
+Every file goes through a hidden temporary in the same folder and ``os.replace``, so whatever is
+killed when, a reader sees the old file or the new one. A reader takes only folders named like a
+run key that hold a ``result.json`` which parses; temporaries and half-made folders are ignored.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import secrets
+from pathlib import Path
+
+SWEEP = "sweep.json"
+TABLE = "results.csv"
+RESULT = "result.json"
+CHECKPOINT = "checkpoint.pt"
+#: The worker's note in its run folder while it runs (pid, host, attempt, step): hidden, never part of the contract.
+MARKER = ".worker"
+VERSION = 1
+_KEY = re.compile(r"^[0-9a-f]{12}$")
+
+
+def write_atomic(path: Path, text: str, durable: bool = True) -> Path:
+    """Write ``text`` to ``path`` through a hidden temporary beside it (fsync'd when ``durable``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path: Path, obj, durable: bool = True) -> Path:
+    return write_atomic(path, json.dumps(json_safe(obj), indent=1, allow_nan=False) + "\n", durable)
+
+
+def read_json(path: Path) -> dict | None:
+    """The object in ``path``, or None when it is absent or not a JSON object (never half a file: see above)."""
+    try:
+        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def json_safe(obj):
+    """Plain JSON values: numpy and torch scalars as numbers, tuples as lists, NaN and ±inf as null."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):
+        return json_safe(obj.tolist())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, str):
+        return str(obj)  # str subclasses (torch's version string) as plain strings
+    return obj
+
+
+def run_folders(out: Path) -> list[Path]:
+    """The folders of ``out`` named like a run key, sorted by name."""
+    try:
+        return sorted(p for p in Path(out).iterdir() if _KEY.match(p.name) and p.is_dir())
+    except FileNotFoundError:
+        return []
+
+
+def read_results(out: Path) -> list[dict]:
+    """Every run's result.json that exists and parses (its folder's name and its own key agreeing)."""
+    found = []
+    for folder in run_folders(out):
+        record = read_json(folder / RESULT)
+        if record is not None and record.get("key") == folder.name:
+            found.append(record)
+    return found
+
+
+def remove_temporaries(folder: Path) -> None:
+    """Delete hidden ``.*.tmp`` files in a run folder no process is writing (its worker ended or died)."""
+    for tmp in Path(folder).glob(".*.tmp"):
+        try:
+            tmp.unlink()
+        except OSError:
+            pass

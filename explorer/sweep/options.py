@@ -1,0 +1,81 @@
+"""The ``sweep`` command's flags: the grid's (explorer.sweep.grid) and the engine's own."""
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..protocols import FRESH
+from .grid import add_grid_flags
+
+BACKENDS = ("local", "ray")
+KEEP_WEIGHTS = ("all", "none", "first-seed")
+#: Below this a run's MIG and mutual information are too noisy to compare: smoke tests only.
+MIN_EVAL_N = 100
+
+
+def cpu_cores() -> int:
+    """The cores this process may run on (a container's share, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class Options:
+    out: Path
+    backend: str = "local"
+    workers: int | None = None   # None: every core here; on a Ray cluster, as many as the cluster schedules
+    max_attempts: int = 2
+    keep_weights: str = "all"
+    eval_n: int = FRESH.samples
+    address: str | None = None
+
+    def validated(self) -> "Options":
+        """These options with the worker count resolved; ValueError (one line) for ones that cannot work."""
+        checks = [
+            (self.backend in BACKENDS, f"--backend must be one of {', '.join(BACKENDS)}"),
+            (self.keep_weights in KEEP_WEIGHTS, f"--keep-weights must be one of {', '.join(KEEP_WEIGHTS)}"),
+            (self.workers is None or self.workers >= 1, "--workers must be at least 1"),
+            (self.max_attempts >= 1, "--max-attempts must be at least 1"),
+            (self.eval_n >= MIN_EVAL_N, f"--eval-n must be at least {MIN_EVAL_N}"),
+            (self.address is None or self.backend == "ray", "--address joins a Ray cluster: give --backend ray too"),
+            (not Path(self.out).is_file(), f"--out {self.out} is a file; a sweep writes a folder"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        workers = self.workers
+        if workers is None and not (self.backend == "ray" and self.address):
+            workers = cpu_cores()
+        return Options(Path(self.out).resolve(), self.backend, workers, self.max_attempts, self.keep_weights,
+                       self.eval_n, self.address)
+
+
+def add_sweep_flags(parser: argparse.ArgumentParser) -> None:
+    """Every ``train`` flag as a comma list, ``--seeds``, and where and how the runs execute."""
+    add_grid_flags(parser)
+    parser.add_argument("--out", type=Path, required=True, help="the sweep folder (docs/sweeps.md); calling again "
+                        "resumes it, and a grid that extends it trains only the new runs")
+    parser.add_argument("--backend", choices=BACKENDS, default="local",
+                        help="local: a process per run on this machine; ray: Ray tasks (pip install -r "
+                        "requirements-sweep.txt) on a local instance or the cluster at --address (default: local)")
+    parser.add_argument("--address", default=None, help="join this Ray cluster (host:6379, started with `ray start "
+                        "--head`); the --out folder must be on storage every node sees")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="runs at once, one core each (default: this machine's cores; with --address, the cluster's)")
+    parser.add_argument("--max-attempts", type=int, default=2, help="tries per run before it stays failed; a run whose "
+                        "worker died is retried at once, a failed run on the next call (default: 2)")
+    parser.add_argument("--keep-weights", choices=KEEP_WEIGHTS, default="all",
+                        help="which runs keep checkpoint.pt: all, none, or only the smallest seed of each other "
+                        "combination (default: all)")
+    parser.add_argument("--eval-n", type=int, default=FRESH.samples,
+                        help=f"images in each run's fresh scoring sample, seed 1000 + the run's seed (default: "
+                        f"{FRESH.samples}, explorer.protocols.FRESH; fewer only for smoke tests)")
+
+
+def options_from_args(args: argparse.Namespace) -> Options:
+    return Options(args.out, args.backend, args.workers, args.max_attempts, args.keep_weights, args.eval_n,
+                   args.address).validated()
