@@ -159,3 +159,32 @@ def test_concurrent_sessions_beyond_the_cap_are_refused_cleanly_and_see_only_the
     assert summary["errors"] == 0 and summary["completed"] + summary["refused"] == 3
     assert summary["completed"] >= 1 and summary["refused"] >= 1
     assert summary["distinct_runs"] and summary["ttfr_p95"] is not None
+
+
+def test_the_sweep_page_draws_a_sweep_folder_and_watches_it_fill(server, page):
+    """A tiny sweep written into the repo's sweeps/ (where `explorer sweep --out` puts them), removed afterwards."""
+    from test_sweep_page import write_result, write_sweep
+
+    root = Path(__file__).resolve().parents[1] / "sweeps"
+    made_root = not root.exists()
+    name = f"browser-test-{os.getpid()}"
+    try:
+        folder = write_sweep(root, name, axes={"beta": [1.0, 4.0, 16.0], "decoder": ["broadcast", "conv"],
+                                               "seed": [0, 1]}, skip=1)
+        page.set_viewport_size({"width": 1400, "height": 1000})
+        page.goto(f"{server}/sweep?sweep={name}")
+        page.locator('[data-testid="stPlotlyChart"]').wait_for(timeout=60_000)
+        page.get_by_text("11 completed, 0 failed, 1 missing").wait_for(timeout=60_000)
+        _no_exception(page)
+        write_result(folder, {"beta": 16.0, "decoder": "conv", "seed": 1})  # the engine finishes the last run
+        page.get_by_text("12 completed, 0 failed, 0 missing").wait_for(timeout=30_000)  # the fragment's timer
+        _settle(page)
+        # the complete grid reruns the whole page (to stop the timer); the old chart lingers until that run ends
+        page.wait_for_function("document.querySelectorAll('[data-testid=\"stPlotlyChart\"]').length === 1",
+                               timeout=15_000)
+        _no_exception(page)
+        _shot(page, "sweep")
+    finally:
+        shutil.rmtree(root / name, ignore_errors=True)
+        if made_root and root.exists() and not any(root.iterdir()):
+            root.rmdir()

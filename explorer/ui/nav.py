@@ -11,6 +11,7 @@ def pages() -> dict[str, st.Page]:
     from .page_ladder import ladder_page
     from .page_lessons import lessons_page
     from .page_pinned import pinned_page
+    from .page_sweep import sweep_page
     from .page_train import train_page
 
     table: dict[str, st.Page] = {}
@@ -20,6 +21,7 @@ def pages() -> dict[str, st.Page]:
         "compare": st.Page(compare_page, title="Compare runs", icon=":material/compare:", url_path="compare"),
         "ladder": st.Page(ladder_page, title="β ladder", icon=":material/stairs:", url_path="ladder"),
         "pinned": st.Page(lambda: pinned_page(table), title="Pinned axes", icon=":material/push_pin:", url_path="pinned"),
+        "sweep": st.Page(lambda: sweep_page(table), title="Sweep", icon=":material/scatter_plot:", url_path="sweep"),
         "train": st.Page(lambda: train_page(table), title="Train", icon=":material/model_training:", url_path="train"),
         "editor": st.Page(editor_page, title="Slider editor", icon=":material/tune:", url_path="editor"),
         "about": st.Page(about_page, title="About", icon=":material/menu_book:", url_path="about"),

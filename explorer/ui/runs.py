@@ -2,8 +2,9 @@
 
 A run is named by a short reference that fits in a URL: ``g:<name>`` for a gallery
 checkpoint shipped in checkpoints/, ``j:<id>`` for a run trained on this server (alive
-while the server lives). Everything expensive is cached: models (cache_resource),
-traversal grids, editor decodes (cache_data), each keyed by the reference and its ``run_version``.
+while the server lives), ``s:<sweep>/<key>`` for a run of a sweep folder that kept its
+weights. Everything expensive is cached: models (cache_resource), traversal grids, editor
+decodes (cache_data), each keyed by the reference and its ``run_version``.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ..run import Run
 from ..traversal import row_labels
 from ..views import (DEFAULT_RANGE, RECON_INDICES, START_INDEX, draw_code, extra_scores, factor_means, load_pictures,
                      reconstruction_view, start_code, traversal_view, usage_view)
+from . import sweeps
 from .figures_factors import latent_factor_figure
 
 GALLERY_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
@@ -58,7 +60,54 @@ def available_runs() -> dict[str, str]:
             o = job.config.objective
             runs[f"j:{job.id}"] = (f"trained here: β={o.beta:g}, {job.config.model.decoder}, {o.schedule}"
                                    f", free bits {o.free_bits:g} [{job.state}, {job.id}]")
+    for sweep_name, path in sweeps.find_sweeps()[0].items():
+        sweep = load_sweep(path)
+        for row in sweep.runs.to_dict("records"):
+            if row.get("weights"):
+                runs[f"s:{sweep_name}/{row['key']}"] = (f"sweep {sweep_name}: {sweeps.run_label(sweep, row)} "
+                                                        f"[{row['status']}, {row['key']}]")
     return runs
+
+
+def load_sweep(path: Path) -> sweeps.Sweep:
+    """A sweep folder, read again only when one of its files changed (the signature is a few stats)."""
+    return _sweep(str(path), sweeps.signature(path))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _sweep(path: str, signature: tuple) -> sweeps.Sweep:
+    return sweeps.read_sweep(Path(path), reader=_result)
+
+
+@st.cache_data(max_entries=4096, show_spinner=False)
+def _result(path: str, mtime_ns: int, size: int) -> dict | str:
+    """One result.json, parsed once per version of the file (a sweep adds runs one at a time)."""
+    return sweeps.read_result(path)
+
+
+@st.cache_resource(max_entries=32)
+def _sweep_run(path: str, mtime: int) -> Run:
+    """The weights, with the metrics only result.json holds (scored on the sweep's fresh sample) filled in."""
+    run = load_run(path)
+    result = sweeps.read_json(Path(path).parent / "result.json")
+    scored = result.get("metrics") if isinstance(result, dict) else None
+    run.metrics = {**(scored if isinstance(scored, dict) else {}), **run.metrics}
+    return run
+
+
+def _sweep_checkpoint(name: str) -> tuple[Path | None, str | None]:
+    """``<sweep>/<key>`` -> its checkpoint file, or a one-line reason there is none."""
+    sweep_name, _, key = name.rpartition("/")
+    path = sweeps.find_sweeps()[0].get(sweep_name)
+    if path is None:
+        return None, f"there is no sweep called {sweep_name!r}"
+    rows = [r for r in load_sweep(path).runs.to_dict("records") if r["key"] == key]
+    if not rows:
+        return None, f"sweep {sweep_name!r} has no readable run {key!r}"
+    if not rows[0]["weights"]:
+        command = rows[0]["command"] or "(no command recorded)"
+        return None, f"this sweep kept no weights for run {key}; retrain it with: {command}"
+    return path / key / str(rows[0]["checkpoint"]), None
 
 
 def get_run(ref: str) -> tuple[Run | None, str | None]:
@@ -80,6 +129,14 @@ def get_run(ref: str) -> tuple[Run | None, str | None]:
         if job.run is None:
             return None, f"run {name!r} is still training"
         return job.run, None
+    if kind == "s":
+        path, reason = _sweep_checkpoint(name)
+        if path is None:
+            return None, reason
+        try:
+            return _sweep_run(str(path), path.stat().st_mtime_ns), None
+        except (CheckpointError, OSError) as exc:
+            return None, str(exc)
     return None, f"{ref!r} is not a run reference"
 
 
@@ -88,7 +145,7 @@ def factor_names(run: Run) -> tuple[str, ...] | None:
 
 
 def run_version(ref: str) -> str:
-    """What makes a reference's weights unique: the gallery file's mtime, or when a server run finished.
+    """What makes a reference's weights unique: the gallery or sweep file's mtime, or when a server run finished.
 
     Every cached picture is keyed by ``ref`` *and* this, so a configuration trained again under the
     same job id can never be shown with the old weights' pictures.
@@ -97,6 +154,9 @@ def run_version(ref: str) -> str:
     if kind == "g":
         entry = next((e for e in gallery_index() if e["name"] == name), None)
         path = GALLERY_DIR / entry["file"] if entry else None
+        return f"{path.stat().st_mtime_ns}" if path and path.exists() else ""
+    if kind == "s":
+        path = _sweep_checkpoint(name)[0]
         return f"{path.stat().st_mtime_ns}" if path and path.exists() else ""
     job = job_manager().get(name) if kind == "j" else None
     return f"{job.finished}" if job is not None else ""

@@ -12,7 +12,7 @@ from ..config import ModelConfig, ObjectiveConfig, TrainConfig, knobs
 BOUND_PARAMS = {k.url for dc in (ModelConfig, ObjectiveConfig, TrainConfig) for k in knobs(dc).values() if k.url} | {
     "ladder50", "ladderdec", "budget"}
 #: Every query parameter some page reads or binds; anything else in a link is ignored, visibly.
-KNOWN_PARAMS = BOUND_PARAMS | {"runs", "start", "range", "rows", "run", "image", "job", "edit", "img"}
+KNOWN_PARAMS = BOUND_PARAMS | {"runs", "start", "range", "rows", "run", "image", "job", "edit", "img", "sweep", "metric"}
 
 
 def unknown_params_notice() -> None:
