@@ -1,31 +1,48 @@
-"""The local backend: one spawned process per run, at most ``workers`` at once, watched by exit code.
+"""The local backend: one fresh Python process per run, at most ``workers`` at once, watched by exit code.
 
 Not a ProcessPoolExecutor: a worker killed there breaks the whole pool, while here a killed
-process loses only its own run, which the engine records as failed and may retry. Spawned
-(not forked) processes start clean, so no lock or thread of the parent leaks into a worker.
+process loses only its own run, which the engine records as failed and may retry. Each worker is
+a new interpreter (``python -c``) that reads its task from stdin, so nothing of the parent leaks
+into it: no lock, no thread, and not the parent's ``__main__`` (multiprocessing's spawn re-imports
+that, which fails when the parent is, say, a Streamlit or test runner script).
 """
 from __future__ import annotations
 
-import multiprocessing as mp
+import os
+import pickle
+import subprocess
+import sys
 import time
 from collections import deque
-from multiprocessing.connection import wait
+from pathlib import Path
 
 from .worker import Task
 
 #: How often the engine's tick runs while every worker is busy (the progress line's clock).
 TICK_SECONDS = 1.0
+#: How often finished workers are looked for.
+POLL_SECONDS = 0.1
+_ROOT = Path(__file__).resolve().parents[2]
+_CHILD = "from explorer.sweep.local import child_main; child_main()"
 
 
-def _child(task: Task) -> None:
-    import os
+def child_main() -> None:
+    """A worker: one task from stdin, Ctrl-C left to the engine (it reaches the whole process group)."""
     import signal
 
-    os.environ["OMP_NUM_THREADS"] = "1"  # before torch is imported in this process
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the engine ends its workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from .worker import run_one
 
-    run_one(task)
+    run_one(pickle.load(sys.stdin.buffer))
+
+
+def _spawn(task: Task) -> subprocess.Popen:
+    env = {**os.environ, "OMP_NUM_THREADS": "1",  # before torch is imported in the worker
+           "PYTHONPATH": os.pathsep.join(p for p in (str(_ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, env=env)
+    proc.stdin.write(pickle.dumps(task))
+    proc.stdin.close()
+    return proc
 
 
 def death(exitcode: int | None) -> str | None:
@@ -53,24 +70,25 @@ class LocalBackend:
         """Run ``tasks``; ``done(task, died, seconds)`` -> a Task to run again, or None (``died``: a one-line
         reason when the worker ended without its result; ``seconds``: the run's wall time, start-up included);
         ``tick(running)`` about every second."""
-        ctx = mp.get_context("spawn")
         queue, running = deque(tasks), {}
+        last_tick = 0.0
         try:
             while queue or running:
                 while queue and len(running) < self.workers:
                     task = queue.popleft()
-                    proc = ctx.Process(target=_child, args=(task,), name=f"sweep-{task.key}", daemon=True)
-                    proc.start()
-                    running[proc.sentinel] = (proc, task, time.perf_counter())
+                    proc = _spawn(task)
+                    running[proc.pid] = (proc, task, time.perf_counter())
                     if self.on_start is not None:
                         self.on_start(task, proc.pid)
-                for sentinel in wait(list(running), timeout=TICK_SECONDS):
-                    proc, task, began = running.pop(sentinel)
-                    proc.join()
-                    again = done(task, death(proc.exitcode), time.perf_counter() - began)
+                for pid in [pid for pid, (proc, _, _) in running.items() if proc.poll() is not None]:
+                    proc, task, began = running.pop(pid)
+                    again = done(task, death(proc.returncode), time.perf_counter() - began)
                     if again is not None:
                         queue.appendleft(again)
-                tick(len(running))
+                if time.perf_counter() - last_tick >= TICK_SECONDS:
+                    tick(len(running))
+                    last_tick = time.perf_counter()
+                time.sleep(POLL_SECONDS)
         finally:
             _stop(proc for proc, _, _ in running.values())
 
@@ -79,11 +97,12 @@ def _stop(procs) -> None:
     """End the workers still running (the sweep was interrupted): SIGTERM, then SIGKILL after a grace."""
     procs = list(procs)
     for proc in procs:
-        if proc.is_alive():
+        if proc.poll() is None:
             proc.terminate()
     for proc in procs:
-        proc.join(timeout=5)
-        if proc.is_alive() and proc.pid is not None:
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
             proc.kill()
-            proc.join()
+            proc.wait()
 
