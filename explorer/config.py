@@ -67,7 +67,7 @@ def _labelled(c) -> bool:
 class ModelConfig:
     latent_dim: int = knob(10, "number of latent dimensions: unused ones carry no information", flag="--latent-dim",
                            url="z", label="Latent dimensions", lo=2, hi=16, step=1)
-    #: The default is the fast short-run recipe's (README, "The short-run recipe").
+    #: The default is the fast short-run recipe's (docs/recipe.md).
     decoder: str = knob("broadcast", "decoder strength: factorised decoders cannot draw a sprite without z, so they "
                         "never collapse at β = 1; autoregressive (pixelcnn) ones see earlier pixels and can ignore z",
                         flag="--decoder", url="decoder", label="Decoder strength", choices=DECODER_NAMES)
@@ -89,7 +89,7 @@ class ObjectiveConfig:
     #: linear by default: at β > 1 a constant weight can kill the code before the decoder learns to read it.
     schedule: str = knob("linear", "KL weight schedule: " + "; ".join(SCHEDULE_HELP.values()), flag="--schedule",
                          url="schedule", label="KL schedule", choices=SCHEDULES)
-    #: 10 %: with the He-initialised encoder a short warm-up suffices (README, recipe screens).
+    #: 10 %: with the He-initialised encoder a short warm-up suffices (docs/recipe.md, the screens).
     warmup_fraction: float = knob(0.1, "linear: fraction of the run the warm-up takes", flag="--warmup-fraction",
                                   url="warmup", label="Warm-up fraction of the run", lo=0.05, hi=1.0, step=0.05,
                                   applies=_schedule("linear"))

@@ -35,7 +35,7 @@ def collapse(steps: int = AR_STEPS, decoder: str = "pixelcnn8", seed: int = 0) -
     """Collapse on demand: the strongest autoregressive decoder at β = 1, no annealing, no free bits.
 
     Batch 16 at lr 1e-3, constant: a pixelcnn step costs about as much per image at 16 as at 32, and
-    the collapsed code's leftover KL falls with the number of steps (README, "Collapse on demand").
+    the collapsed code's leftover KL falls with the number of steps (docs/collapse.md).
     """
     return RunConfig(ModelConfig(decoder=decoder), ObjectiveConfig(beta=1.0, schedule="constant"),
                      TrainConfig(steps=steps, seconds=None, seed=seed, batch_size=16, lr=1e-3, lr_decay_start=1.0,

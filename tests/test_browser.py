@@ -188,3 +188,13 @@ def test_the_sweep_page_draws_a_sweep_folder_and_watches_it_fill(server, page):
         shutil.rmtree(root / name, ignore_errors=True)
         if made_root and root.exists() and not any(root.iterdir()):
             root.rmdir()
+
+
+def test_the_shipped_sweep_shows_every_seed_against_beta(server, page):
+    page.set_viewport_size({"width": 1280, "height": 1100})
+    page.goto(f"{server}/sweep?sweep=beta-spectrum")
+    page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=60_000)
+    page.get_by_text("25 completed").first.wait_for(timeout=60_000)
+    _settle(page)
+    _no_exception(page)
+    _shot(page, "sweep")

@@ -107,3 +107,18 @@ def _clear():
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
+
+
+def test_the_seed_spread_behind_each_beta_is_measured_not_asserted():
+    import pandas as pd
+
+    from explorer.ui.lessons import seed_spread_by_beta
+
+    rows = [(1, s, m) for s, m in enumerate((0.10, 0.12, 0.14))] + [(4, s, m) for s, m in enumerate((0.20, 0.45, 0.30))]
+    runs = pd.DataFrame([{"beta": b, "seed": s, "status": "completed", "mig": m} for b, s, m in rows])
+    text = seed_spread_by_beta(runs)
+    assert "3 seeds" in text and "0.12 → 0.30 across β = 1 → 4" in text
+    assert "at β = 4 the seeds span 0.20–0.45, wider than the whole change of the median across β (0.18)" in text
+    calm = runs.assign(mig=[0.10, 0.11, 0.12, 0.40, 0.41, 0.42])
+    assert "narrower than" in seed_spread_by_beta(calm)
+    assert seed_spread_by_beta(runs[runs["beta"] == 1]) == ""  # one β: nothing to compare the spread with

@@ -102,3 +102,30 @@ def test_a_run_on_another_dataset_is_shown_with_that_datasets_images(monkeypatch
     charts = " ".join(c.proto.spec for c in at.get("plotly_chart"))
     assert "data entropy bound" not in charts  # dSprites' entropy says nothing about another dataset
     assert "factor × latent MI" not in charts  # no factors, no MI heatmap
+
+
+def test_a_gallery_file_that_differs_from_its_recorded_sha256_is_refused_with_one_line(tmp_path_factory, monkeypatch):
+    import shutil
+
+    import tiny_gallery as tiny
+
+    built = tiny.build(tmp_path_factory, "sha-gallery",
+                       (tiny.entry("a", "β = 1", "beta-ladder", ("--beta", "1", "--decoder", "conv", "--latent-dim", "3",
+                                                                  "--batch-size", "8", "--eval-samples", "64",
+                                                                  "--steps", "2")),))
+    monkeypatch.setattr(runs, "GALLERY_DIR", built)
+    run, error = runs.get_run("g:a")
+    assert error is None and run is not None
+    from explorer.ui.run_views import provenance_text
+
+    assert "sha256" in provenance_text("g:a") and "Reproduce" in provenance_text("g:a")
+    tampered = tmp_path_factory.mktemp("tampered")
+    for f in built.iterdir():
+        shutil.copy(f, tampered / f.name)
+    with open(tampered / "a.pt", "ab") as f:
+        f.write(b"\0")  # still loads as a checkpoint, but it is not the file the index vouches for
+    monkeypatch.setattr(runs, "GALLERY_DIR", tampered)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    run, error = runs.get_run("g:a")
+    assert run is None and "sha256 differs" in error and "\n" not in error

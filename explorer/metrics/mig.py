@@ -3,7 +3,7 @@
 MIG asks, per factor, how much more one latent knows about it than any other latent:
 ``(MI_best - MI_second) / H(factor)``, averaged over factors. This is disentanglement_lib's
 ``discrete_mig`` (20 equal-width bins of the mean code, sklearn-style plug-in MI and entropy),
-not Chen et al.'s sampled estimator: the two are not comparable (see the README's metrics section).
+not Chen et al.'s sampled estimator: the two are not comparable (docs/metrics.md).
 
 A factor with a single observed value (entropy 0) has nothing to disentangle: its gap is
 reported as 0.0, it is marked ``scored=False``, named in ``skipped_factors`` and left out of the

@@ -13,7 +13,7 @@ class BurgessEncoder(nn.Module):
     layers the posterior mean barely depends on the image (batch std ≈ 0.001): the decoder
     learns the average sprite, the code carries nothing for hundreds of steps, and a supervised
     term on μ cannot get a grip. He init keeps the variance, so the code is used from the start
-    (``python -m bench.init``; README, "The short-run recipe").
+    (``python -m bench.init``; docs/recipe.md).
     """
 
     def __init__(self, latent_dim: int = 10, init: str = "he"):

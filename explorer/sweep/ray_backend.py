@@ -70,7 +70,7 @@ class RayBackend:
             first = (str(exc).strip().splitlines() or [""])[0][:200]
             hint = ""
             if self.address and os.environ.get("RAY_AUTH_MODE") is None:
-                hint = " (a cluster from `ray start` uses token authentication: set RAY_AUTH_MODE=token, README)"
+                hint = " (a cluster from `ray start` uses token authentication: set RAY_AUTH_MODE=token, docs/sweeps.md)"
             raise ValueError(f"could not start or join {where}: {exc.__class__.__name__}: {first}{hint}") from None
         self.startup_seconds = time.perf_counter() - clock
 

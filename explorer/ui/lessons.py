@@ -89,3 +89,27 @@ def seed_spread_summary(points: list[dict]) -> str:
     if not parts:
         return ""
     return "Over these seeds, " + "; ".join(parts) + "."
+
+
+def seed_spread_by_beta(runs) -> str:
+    """The seed spread behind each β of a sweep's table (columns beta, seed, status, mig), in one sentence."""
+    if runs is None or len(runs) == 0 or not {"beta", "mig", "status"} <= set(runs.columns):
+        return ""
+    done = runs[(runs["status"] == "completed") & runs["mig"].notna()]
+    if done.empty:
+        return ""
+    groups = sorted(done.groupby("beta")["mig"], key=lambda item: float(item[0]))
+    if len(groups) < 2:
+        return ""
+    medians = [float(np.median(g)) for _, g in groups]
+    spans = [(float(g.min()), float(g.max())) for _, g in groups]
+    widest = max(range(len(spans)), key=lambda i: spans[i][1] - spans[i][0])
+    change = max(medians) - min(medians)
+    width = spans[widest][1] - spans[widest][0]
+    verdict = ("wider than" if width > 1.1 * change else "narrower than" if width < 0.9 * change else "about as wide as")
+    seeds = done.groupby("beta")["seed"].nunique()
+    count = f"{int(seeds.min())}" if seeds.min() == seeds.max() else f"{int(seeds.min())}–{int(seeds.max())}"
+    return (f"Behind each β, {count} seeds of the same recipe: median MIG "
+            + " → ".join(f"{m:.2f}" for m in medians) + " across β = " + " → ".join(f"{float(b):g}" for b, _ in groups)
+            + f"; at β = {float(groups[widest][0]):g} the seeds span {spans[widest][0]:.2f}–{spans[widest][1]:.2f}, "
+            f"{verdict} the whole change of the median across β ({change:.2f}).")

@@ -19,11 +19,11 @@ def pages() -> dict[str, st.Page]:
                                url_path="lessons", default=True)
     table.update({
         "compare": st.Page(compare_page, title="Compare runs", icon=":material/compare:", url_path="compare"),
-        "ladder": st.Page(ladder_page, title="β ladder", icon=":material/stairs:", url_path="ladder"),
+        "ladder": st.Page(lambda: ladder_page(table), title="β ladder", icon=":material/stairs:", url_path="ladder"),
         "pinned": st.Page(lambda: pinned_page(table), title="Pinned axes", icon=":material/push_pin:", url_path="pinned"),
         "sweep": st.Page(lambda: sweep_page(table), title="Sweep", icon=":material/scatter_plot:", url_path="sweep"),
         "train": st.Page(lambda: train_page(table), title="Train", icon=":material/model_training:", url_path="train"),
         "editor": st.Page(editor_page, title="Slider editor", icon=":material/tune:", url_path="editor"),
-        "about": st.Page(about_page, title="About", icon=":material/menu_book:", url_path="about"),
+        "about": st.Page(lambda: about_page(table), title="About", icon=":material/menu_book:", url_path="about"),
     })
     return table

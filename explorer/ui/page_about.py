@@ -5,6 +5,7 @@ import streamlit as st
 
 from ..data.dsprites_grid import FACTOR_NAMES
 from ..metrics import seed_summary
+from .run_views import shipped_sweep_note
 from .runs import gallery_index
 
 TEXT = """
@@ -77,7 +78,7 @@ def seed_facts(records: list[dict]) -> str:
             "gaps differ most between seeds are the ones the seed decides.")
 
 
-def about_page() -> None:
+def about_page(links: dict | None = None) -> None:
     st.title("About the two lessons")
     entries = gallery_index()
     by_role = {e["role"]: e for e in entries}
@@ -87,3 +88,5 @@ def about_page() -> None:
         s = seed_summary(seeds)
         st.info(f"In this gallery, the same configuration trained with {s['n']} seeds scores MIG from "
                 f"{s['min']:.3f} to {s['max']:.3f} (median {s['median']:.3f}): the seed matters.")
+    if links:
+        shipped_sweep_note(links)

@@ -6,7 +6,7 @@ import streamlit as st
 from ..config import ModelConfig
 from .figures import ladder_figure
 from .lessons import ladder_points, ladder_summary
-from .run_views import show_runs
+from .run_views import shipped_sweep_note, show_runs
 from .runs import gallery_index
 
 
@@ -20,7 +20,8 @@ def ladders() -> dict[str, dict[float, dict]]:
     return dict(sorted(found.items(), key=lambda item: item[0] != default))
 
 
-def ladder_page() -> None:
+def ladder_page(links: dict | None = None) -> None:
+    """``links``: page name -> st.Page, for the link to the shipped sweep (handed in by the navigation)."""
     st.title("The β ladder")
     st.markdown("Raising β makes every nat the code carries more expensive, so the encoder keeps only what pays "
                 "for itself in reconstruction. The same configuration, trained at each β:")
@@ -43,4 +44,6 @@ def ladder_page() -> None:
     left, right = st.columns([3, 2])
     left.plotly_chart(ladder_figure(points), width="stretch", key=f"ladder-{decoder}")
     right.info(ladder_summary(points))
+    if links and decoder == ModelConfig().decoder:
+        shipped_sweep_note(links)
     show_runs([f"g:{ladder[b]['name']}" for b in betas])

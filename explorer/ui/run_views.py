@@ -17,7 +17,9 @@ from ..traversal import grid_gif, labelled_grid_image
 from ..views import RECON_INDICES, START_INDEX
 from .figures import curves_figure, kl_heatmap, mi_heatmap, rate_distortion_figure
 from .metrics_table import details_table, glossary, metrics_table
-from .runs import (cached_full_metrics, cached_grid, cached_latent_factors, cached_reconstructions, cached_usage,
+from . import sweeps
+from .lessons import seed_spread_by_beta
+from .runs import (cached_full_metrics, gallery_index, load_sweep, cached_grid, cached_latent_factors, cached_reconstructions, cached_usage,
                    dataset_images, factor_names, get_run, run_dataset, run_version)
 from .tiles import USAGE_VMAX, reconstruction_strip, usage_strip
 
@@ -79,6 +81,22 @@ def show_runs(refs: list[str], start: int | None = START_INDEX, kind: str = "dat
     training_curves(runs)
 
 
+def provenance_text(ref: str) -> str:
+    """A gallery run's provenance from the index: its file's sha256, the commit of its weights, command, versions."""
+    kind, _, name = ref.partition(":")
+    entry = next((e for e in gallery_index() if e["name"] == name), None) if kind == "g" else None
+    p = (entry or {}).get("provenance")
+    if not p:
+        return ""
+    versions = ", ".join(f"{k} {v}" for k, v in (p.get("versions") or {}).items())
+    m = p.get("metrics") or {}
+    return (f"**File** `{entry['file']}`, sha256 `{p['sha256'][:16]}…` (checked when loaded)  \n"
+            f"**Weights first committed in** `{(p.get('trained_at_commit') or 'unknown')[:12]}`  \n"
+            f"**Reproduce**: `{p.get('command')}`  \n**Written with** {versions}  \n"
+            f"**Scored on** {m.get('samples', '?'):,} fresh images, seed {m.get('seed', '?')}; "
+            + "; ".join(f"{k}: {v}" for k, v in (m.get("estimators") or {}).items()))
+
+
 def why_mig_is_low(runs: dict) -> str:
     """Which MIG this is, and what limits it for the runs on screen (their per-factor gaps, computed here)."""
     lines = ["**Which MIG this is**: disentanglement_lib's: posterior means binned in 20 equal-width bins per "
@@ -111,6 +129,10 @@ def run_pictures(ref: str, run, start: int | None, kind: str, all_rows: bool) ->
     st.caption(f"β = {o.beta:g} · {run.config.model.decoder} decoder · {o.schedule} schedule"
                + (f" · free bits {o.free_bits:g}" if o.free_bits else "")
                + (f" · {run.config.train.labels} labels" if run.config.train.labels else ""))
+    origin = provenance_text(ref)
+    if origin:
+        with st.popover("Where this run comes from"):
+            st.markdown(origin)
     version = run_version(ref)
     slow = run.model.autoregressive
     with st.spinner(f"drawing {AR_SAMPLES} samples for each of the grid's codes from the autoregressive decoder "
@@ -195,3 +217,17 @@ def training_curves(runs: dict) -> None:
     st.plotly_chart(rate_distortion_figure(histories, entropy), width="stretch", key="rd")
     for ref, run in runs.items():
         st.plotly_chart(kl_heatmap(run.history, f"per-dimension KL over training: {ref}"), width="stretch", key=f"klh-{ref}")
+
+
+#: The sweep the project ships: the short-run recipe at β ∈ {1, 2, 4, 8, 16} × 5 seeds.
+SHIPPED_SWEEP = "beta-spectrum"
+
+
+def shipped_sweep_note(links: dict) -> None:
+    """The seed spread behind each β, from the shipped sweep, with a link to see every seed."""
+    path = sweeps.find_sweeps()[0].get(SHIPPED_SWEEP)
+    text = seed_spread_by_beta(load_sweep(path).runs) if path is not None else ""
+    if text:
+        st.info(text)
+        st.page_link(links["sweep"], label="Every seed, on the Sweep page", icon=":material/scatter_plot:",
+                     query_params={"sweep": SHIPPED_SWEEP})

@@ -16,6 +16,7 @@ import numpy as np
 import streamlit as st
 
 from ..checkpoint import CheckpointError, load_run
+from ..provenance import file_sha256
 from ..code_ranges import model_code_ranges
 from ..data import ProceduralDSprites, load_dataset
 from ..data.dsprites_grid import FACTOR_NAMES
@@ -48,8 +49,14 @@ def gallery_index() -> list[dict]:
 
 @st.cache_resource(max_entries=32)
 def _gallery_run(name: str, mtime: float) -> Run:
+    """A gallery checkpoint, refused with one line unless its bytes are the ones the index vouches for."""
     entry = next(e for e in gallery_index() if e["name"] == name)
-    return load_run(GALLERY_DIR / entry["file"])
+    path = GALLERY_DIR / entry["file"]
+    expected = (entry.get("provenance") or {}).get("sha256")
+    if expected and file_sha256(path) != expected:
+        raise CheckpointError(f"{entry['file']} is not the file the gallery index records (sha256 differs); "
+                              "it was changed or replaced, so it is not shown")
+    return load_run(path)
 
 
 def available_runs() -> dict[str, str]:
