@@ -53,7 +53,7 @@ async def one_session(browser, url: str, index: int, seconds: int, timeout_s: fl
         await started.or_(busy).wait_for(timeout=ms)
         if await busy.is_visible():
             result["outcome"] = "refused"
-            await page.goto(f"{url}/?runs=g:beta4")  # what a refused user can still do: look at the gallery
+            await page.goto(f"{url}/compare?runs=g:beta4")  # what a refused user can still do: look at the gallery
             await page.locator('[data-testid="stImage"] img').first.wait_for(timeout=ms)
         else:
             await page.get_by_text("Finished").first.wait_for(timeout=ms + seconds * 1000)

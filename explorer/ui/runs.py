@@ -47,7 +47,7 @@ def gallery_index() -> list[dict]:
     return json.loads(path.read_text())["runs"]
 
 
-@st.cache_resource(max_entries=32)
+@st.cache_resource(max_entries=8)
 def _gallery_run(name: str, mtime: float) -> Run:
     """A gallery checkpoint, refused with one line unless its bytes are the ones the index vouches for."""
     entry = next(e for e in gallery_index() if e["name"] == name)
@@ -92,7 +92,7 @@ def _result(path: str, mtime_ns: int, size: int) -> dict | str:
     return sweeps.read_result(path)
 
 
-@st.cache_resource(max_entries=32)
+@st.cache_resource(max_entries=8)
 def _sweep_run(path: str, mtime: int) -> Run:
     """The weights, with the metrics only result.json holds (scored on the sweep's fresh sample) filled in."""
     run = load_run(path)
@@ -193,7 +193,7 @@ def _stored(ref: str) -> dict | None:
     return load_pictures(GALLERY_DIR / entry["file"]) if entry else None
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=24, show_spinner=False)
 def cached_grid(ref: str, version: str, start: int | None, kind: str, _run: Run) -> tuple[np.ndarray, np.ndarray, list[str], dict]:
     """Traversal grid (float16 to keep the cache small), the swept values, row labels and decode info."""
     labels = row_labels(_run.metrics, factor_names(_run))
@@ -204,7 +204,7 @@ def cached_grid(ref: str, version: str, start: int | None, kind: str, _run: Run)
     return grid.astype(np.float16), values, labels, info
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=24, show_spinner=False)
 def cached_reconstructions(ref: str, version: str, _run: Run) -> np.ndarray:
     """(N, S, 64, 64) what the decoder draws from each of the RECON_INDICES images' codes."""
     stored = _stored(ref)
@@ -213,7 +213,7 @@ def cached_reconstructions(ref: str, version: str, _run: Run) -> np.ndarray:
     return reconstruction_view(_run.model, run_dataset(_run)).astype(np.float16)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=24, show_spinner=False)
 def cached_usage(ref: str, version: str, _run: Run) -> tuple[np.ndarray, np.ndarray]:
     """z-usage maps (float16) and per-image totals of the RECON_INDICES images."""
     maps, totals = usage_view(_run.model, run_dataset(_run))
@@ -229,7 +229,7 @@ def cached_decode(ref: str, code: tuple[float, ...], run: Run) -> np.ndarray:
     return _decode(ref, run_version(ref), code, run)
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+@st.cache_data(max_entries=128, show_spinner=False)
 def _decode(ref: str, version: str, code: tuple[float, ...], _run: Run) -> np.ndarray:
     return draw_code(_run.model, code)
 
@@ -245,7 +245,7 @@ def _code_ranges(ref: str, version: str, kind: str, _run: Run) -> tuple[list[flo
     return [float(v) for v in lo], [float(v) for v in hi]
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=12, show_spinner=False)
 def cached_latent_factors(ref: str, version: str, dims: tuple[int, ...], labels: tuple[str, ...], _run: Run):
     """The latent-vs-factor figure of the chosen latents (explorer.latent_factors), built once per run and rows."""
     return latent_factor_figure(factor_means(_run.model), list(dims), list(labels), title="")
