@@ -48,6 +48,7 @@ def rows_for(m: dict, workers: int) -> list[dict]:
         row(f"{b}: wall time of the sweep ({n} runs, {workers} workers)", f"{m['wall']:.1f} s",
             f"{m['failed']} failed"),
         row(f"{b}: wall seconds per run", f"{m['wall'] / n:.1f} s", "wall / runs"),
+        row(f"{b}: runs per hour", f"{3600 * n / m['wall']:.0f}", f"{workers} workers, runs of this grid's size"),
         row(f"{b}: a run's own train + eval seconds", f"{total / n:.1f} s (train {sum(m['train']) / n:.1f} s)",
             f"mean of {n}; Σ {total:.1f} s"),
         row(f"{b}: engine overhead", f"{overhead:.1f} s ({overhead / m['wall']:.0%} of the wall time)",
