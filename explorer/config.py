@@ -115,6 +115,11 @@ class ObjectiveConfig:
                                "dim's batch-mean KL (Kingma et al. 2016)", flag="--free-bits-mode", url="fbmode",
                                label="Free-bits variant", choices=FREE_BITS_MODES,
                                applies=lambda c: c.objective.free_bits > 0)
+    tc_weight: float = knob(0.0, "extra weight on the total correlation (β-TCVAE, Chen et al. 2018; 0 = the plain "
+                            "β-VAE): penalises the rotated, mixed codes that β alone is indifferent to",
+                            flag="--tc-weight", url="tc", label="Total-correlation weight (β-TCVAE)",
+                            options=(0.0, 1.0, 2.0, 5.0, 10.0, 20.0),
+                            applies=lambda c: c.objective.schedule != "capacity")
     #: Pinned axes (explorer.supervision): factor names tied to latent dims 0, 1, … (empty = every factor).
     pinned: tuple[str, ...] = knob((), "factors pinned to latent dims 0, 1, … when --labels > 0 (default: all, in "
                                    "the dataset's order: " + ",".join(FACTOR_NAMES) + ")", flag="--pin", url="pin",
@@ -233,6 +238,7 @@ class RunConfig:
             (o.free_bits_mode in FREE_BITS_MODES, f"free_bits_mode must be one of {', '.join(FREE_BITS_MODES)}"),
             (_finite(o.beta) and o.beta >= 0, "beta must be a finite number ≥ 0"),
             (_finite(o.free_bits) and o.free_bits >= 0, "free_bits must be a finite number ≥ 0"),
+            (_finite(o.tc_weight) and o.tc_weight >= 0, "tc_weight must be a finite number ≥ 0"),
             (0 < o.warmup_fraction <= 1 and 0 <= o.warmup_start <= 1, "warm-up fraction must be in (0, 1], start in [0, 1]"),
             (o.cycles >= 1 and 0 < o.ramp_fraction <= 1, "cycles must be ≥ 1 and ramp_fraction in (0, 1]"),
             (_finite(o.capacity_max) and o.capacity_max >= 0 and 0 < o.capacity_fraction <= 1,

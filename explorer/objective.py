@@ -1,4 +1,4 @@
-"""The β-VAE loss with explicit reductions, schedules and free bits.
+"""The β-VAE loss with explicit reductions, schedules and free bits; the β-TCVAE and capacity objectives beside it.
 
 Reductions: the Bernoulli NLL is *summed* over the 4,096 pixels and the KL *summed* over
 latent dims, both averaged over the batch. This is the scale at which "β = 4" is meant
@@ -8,6 +8,8 @@ effective β by 4,096.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import math
 
 import torch
 from torch.nn import functional as F
@@ -26,6 +28,7 @@ class LossParts:
     weight: float               # effective weight on the KL term this step
     capacity: float | None      # target C under the capacity schedule
     label: torch.Tensor | None = None  # the pinned-axes term, where the run has labels (added by the trainer)
+    tc: torch.Tensor | None = None     # the batch's total-correlation estimate, under the β-TCVAE only
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -62,10 +65,52 @@ class BetaLoss:
     free_bits: float = 0.0
     free_bits_mode: str = "sample"
 
-    def __call__(self, logits, x, mu, logvar, progress: float) -> LossParts:
+    def __call__(self, logits, x, mu, logvar, progress: float, z=None) -> LossParts:
         nll, kl, penalised = _terms(logits, x, mu, logvar, self.free_bits, self.free_bits_mode)
         weight = self.beta * self.schedule.factor(progress)
         return _parts(nll + weight * penalised, nll, kl, penalised, weight, None)
+
+
+@dataclass(frozen=True)
+class BetaTCLoss:
+    """β-TCVAE (Chen et al. 2018): the β-VAE plus ``tc_weight`` · total correlation, both under the schedule.
+
+    The KL splits into index-code MI + total correlation + dimension-wise KL
+    (explorer.metrics.kl_decomposition); the β-VAE taxes all three alike and is indifferent to
+    rotating a pair of equally spread factors, which only the total correlation sees. Chen et al.'s
+    objective with weight B on the TC is this one with β = 1 and ``tc_weight`` = B − 1.
+    """
+
+    beta: float
+    tc_weight: float
+    schedule: Constant | LinearWarmup | Cyclical
+    free_bits: float = 0.0
+    free_bits_mode: str = "sample"
+
+    def __call__(self, logits, x, mu, logvar, progress: float, z=None) -> LossParts:
+        if z is None:
+            raise ValueError("the total-correlation term needs the posterior sample z the decoder saw")
+        nll, kl, penalised = _terms(logits, x, mu, logvar, self.free_bits, self.free_bits_mode)
+        factor = self.schedule.factor(progress)
+        tc = total_correlation(z, mu, logvar)
+        parts = _parts(nll + factor * (self.beta * penalised + self.tc_weight * tc), nll, kl, penalised,
+                       self.beta * factor, None)
+        parts.tc = tc.detach()
+        return parts
+
+
+def total_correlation(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """Batch estimate of KL(q(z) ‖ Π_j q(z_j)): mean_i [log q(z_i) − Σ_j log q(z_ij)], with q(z) and each
+    q(z_j) the mixture of the batch's posteriors. It differs from Chen et al.'s minibatch-weighted
+    sampling only by a constant (the dataset size inside their log), so the gradients are the same."""
+    b = z.shape[0]
+    log_q = -0.5 * ((z[:, None] - mu[None]) ** 2 * torch.exp(-logvar[None]) + logvar[None] + _LOG_2PI)  # (B, B, D)
+    log_joint = torch.logsumexp(log_q.sum(2), dim=1) - math.log(b)
+    log_marginals = torch.logsumexp(log_q, dim=1) - math.log(b)
+    return (log_joint - log_marginals.sum(1)).mean()
+
+
+_LOG_2PI = math.log(2 * math.pi)
 
 
 @dataclass(frozen=True)
@@ -77,24 +122,26 @@ class CapacityLoss:
     free_bits: float = 0.0
     free_bits_mode: str = "sample"
 
-    def __call__(self, logits, x, mu, logvar, progress: float) -> LossParts:
+    def __call__(self, logits, x, mu, logvar, progress: float, z=None) -> LossParts:
         nll, kl, penalised = _terms(logits, x, mu, logvar, self.free_bits, self.free_bits_mode)
         c = self.capacity.target(progress)
         weight = self.gamma * (1.0 if penalised.item() >= c else -1.0)
         return _parts(nll + self.gamma * (penalised - c).abs(), nll, kl, penalised, weight, c)
 
 
-def loss_for(cfg: ObjectiveConfig) -> BetaLoss | CapacityLoss:
+def loss_for(cfg: ObjectiveConfig) -> BetaLoss | BetaTCLoss | CapacityLoss:
     """The loss object an objective config describes (one class per objective)."""
     if cfg.schedule == "capacity":
         return CapacityLoss(cfg.gamma, CapacityRamp(cfg.capacity_max, cfg.capacity_fraction), cfg.free_bits,
                             cfg.free_bits_mode)
+    if cfg.tc_weight > 0:
+        return BetaTCLoss(cfg.beta, cfg.tc_weight, kl_schedule(cfg), cfg.free_bits, cfg.free_bits_mode)
     return BetaLoss(cfg.beta, kl_schedule(cfg), cfg.free_bits, cfg.free_bits_mode)
 
 
-def vae_loss(logits, x, mu, logvar, cfg: ObjectiveConfig, progress: float) -> LossParts:
+def vae_loss(logits, x, mu, logvar, cfg: ObjectiveConfig, progress: float, z=None) -> LossParts:
     """:func:`loss_for` applied once (tests and benchmarks; the trainer builds the loss object once)."""
-    return loss_for(cfg)(logits, x, mu, logvar, progress)
+    return loss_for(cfg)(logits, x, mu, logvar, progress, z=z)
 
 
 def _terms(logits, x, mu, logvar, free_bits: float, mode: str):

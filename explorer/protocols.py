@@ -32,5 +32,7 @@ FRESH = Protocol("fresh", 10_000, 1000, "bench scores; offset by the run's seed"
 CLI = Protocol("cli", 10_000, 0, "python -m explorer eval")
 #: The slower scores (DCI, SAP, FactorVAE) Compare computes on request.
 EXTRA = Protocol("extra", 5000, 7, "DCI, SAP and the FactorVAE score on Compare")
+#: The KL split into index-code MI, total correlation and dimension-wise KL on Compare (O(N²) in the sample).
+SPLIT = Protocol("kl-split", 2000, 11, "the KL decomposition of a run's final code on Compare")
 #: How far traversal rows and editor sliders sweep (explorer.code_ranges).
 RANGES = Protocol("ranges", 2000, 0, "traversal and slider ranges")

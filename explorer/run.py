@@ -10,6 +10,7 @@ from .models import VAE
 HISTORY_KEYS = (
     "step", "images", "seconds", "loss", "recon", "kl", "kl_penalised", "kl_weight", "capacity", "lr",
     "kl_per_dim", "eval_kl", "active_units", "informative_units", "mi", "mig",
+    "index_code_mi", "total_correlation", "dimwise_kl",  # the evaluation KL split three ways (Chen et al. 2018)
     "label_loss", "pinned_mi",  # runs with labels only (None otherwise)
 )
 

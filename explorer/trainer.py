@@ -72,7 +72,8 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
         row.update(
             step=step, images=step * t.batch_size, seconds=elapsed,
             eval_kl=diag["kl"], active_units=diag["active_units"], informative_units=diag["informative_units"],
-            mi=diag["mi"], mig=diag.get("mig"),
+            mi=diag["mi"], mig=diag.get("mig"), index_code_mi=diag["index_code_mi"],
+            total_correlation=diag["total_correlation"], dimwise_kl=diag["dimwise_kl"],
         )
         if pinned:
             row["pinned_mi"] = diag["pinned_mi"]
@@ -100,8 +101,8 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
             indices[: t.label_batch], targets = pool.sample(t.label_batch)
         x = torch.from_numpy(dataset.images(indices))
         x = x.contiguous(memory_format=torch.channels_last)
-        logits, mu, logvar = model(x, generator=gen)
-        parts = loss(logits, x, mu, logvar, progress())
+        logits, mu, logvar, z = model.forward_with_code(x, generator=gen)
+        parts = loss(logits, x, mu, logvar, progress(), z=z)
         if pool is not None:
             parts.label = label_loss(mu[: t.label_batch], targets)
             parts.loss = parts.loss + config.objective.label_weight * parts.label

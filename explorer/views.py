@@ -17,7 +17,7 @@ import torch
 
 from .code_ranges import model_code_ranges, sweep_values
 from .pictures import AR_SAMPLES, mean_images, sample_images
-from .protocols import EXTRA
+from .protocols import EXTRA, SPLIT
 from .traversal import traversal_grid
 from .z_usage import z_usage_maps
 
@@ -95,6 +95,17 @@ def extra_scores(model, dataset) -> dict:
     out = evaluate(model, dataset, n=EXTRA.samples, seed=EXTRA.seed, recon_samples=0, full=True)
     return {k: out[k] for k in ("dci_disentanglement", "dci_completeness", "dci_informativeness", "dci_model",
                                 "sap", "factor_vae", "factor_vae_active_dims") if k in out}
+
+
+def kl_split(model, dataset) -> dict:
+    """The final code's KL split into index-code MI, total correlation and dimension-wise KL
+    (explorer.metrics.kl_decomposition) on the ``SPLIT`` sample: works for any checkpoint, old or new."""
+    from .evaluation import draw_eval_sample, encode
+    from .metrics import kl_decomposition
+
+    sample = draw_eval_sample(dataset, SPLIT.samples, SPLIT.seed)
+    mu, logvar = encode(model, sample.images)
+    return kl_decomposition(mu, logvar, seed=SPLIT.seed)
 
 
 def pictures_path(checkpoint: Path) -> Path:

@@ -265,3 +265,20 @@ def test_autoregressive_runs_from_the_train_page_use_the_pace_collapse_was_measu
     config = manager.jobs()[0].config
     assert (config.train.batch_size, config.train.lr, config.train.lr_decay_start, config.train.log_every) == (16, 1e-3, 1.0, 40)
     assert config.objective.warmup_fraction == 0.3 and config.objective.free_bits == 0  # free bits stay the user's choice
+
+
+def test_compare_splits_each_runs_kl_and_the_parts_add_up_to_it():
+    at = _page("compare")
+    at.query_params["runs"] = "g:b1,g:b4"
+    at.run()
+    assert not at.exception
+    assert any(s.value == "Where the KL goes" for s in at.subheader)
+    chart = next(c for c in at.get("plotly_chart") if "stack" in c.proto.spec)
+    import json
+    bars = [t for t in json.loads(chart.proto.spec)["data"] if t["type"] == "bar"]
+    assert [t["name"].split(":")[0] for t in bars] == ["index-code MI I(x; z)", "total correlation", "dimension-wise KL"]
+    for ref in ("g:b1", "g:b4"):
+        split = runs.cached_kl_split(ref, runs.get_run(ref)[0])
+        assert split["mi"] + split["tc"] + split["dim_kl"] == pytest.approx(split["kl_mc"])
+        shown = [float(t["text"][[y.rstrip(" †") for y in t["y"]].index(ref)]) for t in bars]
+        assert shown == pytest.approx([split["mi"], split["tc"], split["dim_kl"]], abs=0.006)  # labels round to 0.01

@@ -5,7 +5,10 @@ import pytest
 import torch
 
 from explorer.config import ObjectiveConfig
-from explorer.objective import bernoulli_nll, free_bits_kl, gaussian_kl, vae_loss
+from dataclasses import replace
+
+from explorer.objective import (BetaLoss, BetaTCLoss, bernoulli_nll, free_bits_kl, gaussian_kl, loss_for,
+                                total_correlation, vae_loss)
 from explorer.schedules import capacity, kl_factor, lr_factor
 
 
@@ -85,3 +88,49 @@ def test_raw_kl_is_recorded_not_the_clamped_surrogate():
 ])
 def test_lr_factor_holds_then_falls_linearly_to_zero(start, progress, factor):
     assert lr_factor(start, progress) == pytest.approx(factor)
+
+
+def _brute_force_tc(z, mu, logvar) -> float:
+    """mean_i [log (1/B Σ_b q(z_i|x_b)) − Σ_d log (1/B Σ_b q(z_id|x_bd))], one density at a time."""
+    b, d = len(z), len(z[0])
+    total = 0.0
+    for i in range(b):
+        dens = [[math.exp(-0.5 * ((z[i][k] - mu[j][k]) ** 2 / math.exp(logvar[j][k]) + logvar[j][k]
+                                  + math.log(2 * math.pi))) for k in range(d)] for j in range(b)]
+        joint = sum(math.prod(row) for row in dens) / b
+        marginals = [sum(dens[j][k] for j in range(b)) / b for k in range(d)]
+        total += math.log(joint) - sum(math.log(m) for m in marginals)
+    return total / b
+
+
+def test_total_correlation_matches_the_mixture_formula():
+    torch.manual_seed(1)
+    mu, logvar = torch.randn(6, 3, dtype=torch.float64), torch.randn(6, 3, dtype=torch.float64) * 0.3
+    z = mu + torch.randn(6, 3, dtype=torch.float64) * torch.exp(0.5 * logvar)
+    assert total_correlation(z, mu, logvar).item() == pytest.approx(
+        _brute_force_tc(z.tolist(), mu.tolist(), logvar.tolist()), rel=1e-9)
+
+
+def test_beta_tcvae_adds_the_weighted_total_correlation_under_the_schedule():
+    torch.manual_seed(2)
+    x = (torch.rand(8, 1, 64, 64) > 0.5).float()
+    logits, mu, logvar = torch.randn(8, 1, 64, 64), torch.randn(8, 5), torch.randn(8, 5)
+    z = mu + torch.randn(8, 5) * torch.exp(0.5 * logvar)
+    cfg = ObjectiveConfig(beta=4.0, tc_weight=5.0, warmup_fraction=0.2)
+    assert isinstance(loss_for(cfg), BetaTCLoss) and isinstance(loss_for(replace(cfg, tc_weight=0.0)), BetaLoss)
+    plain = vae_loss(logits, x, mu, logvar, replace(cfg, tc_weight=0.0), progress=0.1, z=z)
+    tc = vae_loss(logits, x, mu, logvar, cfg, progress=0.1, z=z)  # half-way through the warm-up
+    assert tc.tc.item() == pytest.approx(total_correlation(z, mu, logvar).item())
+    assert tc.loss.item() == pytest.approx(plain.loss.item() + 0.5 * 5.0 * tc.tc.item(), rel=1e-6)
+    assert tc.weight == plain.weight == 2.0
+    with pytest.raises(ValueError, match="posterior sample"):
+        vae_loss(logits, x, mu, logvar, cfg, progress=0.5)
+
+
+def test_tc_weight_is_inert_under_the_capacity_objective_and_refused_below_zero():
+    from explorer.config import RunConfig
+    capacity = RunConfig(objective=ObjectiveConfig(schedule="capacity", tc_weight=5.0))
+    assert capacity.key() == RunConfig(objective=ObjectiveConfig(schedule="capacity")).key()
+    assert RunConfig(objective=ObjectiveConfig(tc_weight=5.0)).key() != RunConfig().key()
+    with pytest.raises(ValueError, match="tc_weight"):
+        RunConfig(objective=ObjectiveConfig(tc_weight=-1.0)).validate()

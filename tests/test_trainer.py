@@ -170,3 +170,22 @@ def test_the_default_run_is_a_step_budget_and_repeats_bit_for_bit():
     short = replace(default, train=replace(default.train, steps=5, eval_samples=64, log_every=5))
     first, second = _weights(train(short, final_eval=False)), _weights(train(short, final_eval=False))
     assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_history_splits_the_evaluation_kl_three_ways():
+    config = tiny_config(steps=6)
+    config.train.eval_samples = 1000
+    run = train(config)
+    h = run.history
+    for i in range(len(h["step"])):
+        parts = h["index_code_mi"][i] + h["total_correlation"][i] + h["dimwise_kl"][i]
+        # the three Monte Carlo terms estimate the exact KL of the same evaluation sample
+        assert parts == pytest.approx(h["eval_kl"][i], abs=0.05 + 0.05 * h["eval_kl"][i])
+    assert "total_correlation" in run.metrics
+
+
+def test_a_beta_tcvae_trains_and_differs_from_the_beta_vae_it_extends():
+    plain, tc = train(tiny_config(steps=6), final_eval=False), train(tiny_config(steps=6, tc_weight=5.0), final_eval=False)
+    assert tc.status == "completed" and all(math.isfinite(v) for v in tc.history["loss"][1:])
+    assert tc.history["loss"] != plain.history["loss"]
+    assert tc.history["kl_weight"] == plain.history["kl_weight"]

@@ -106,6 +106,16 @@ def mutual_information(mu, logvar, max_batch: int | None = None, seed: int = 0) 
     memory O(B)).
     Accepts numpy arrays or torch tensors (N, D).
     """
+    mu, logvar, z, log_cond_dims = posterior_sample(mu, logvar, max_batch, seed)
+    log_cond = log_cond_dims.sum(axis=1)                                 # log q(z_i | x_i)
+    log_mix = _log_mixture(z, mu, logvar, log_cond)                      # ≈ log q(z_i)
+    return {"mi": float((log_cond - log_mix).mean()), "upper_bound": float(np.log(mu.shape[0])),
+            "batch": int(mu.shape[0])}
+
+
+def posterior_sample(mu, logvar, max_batch: int | None, seed: int):
+    """(mu, logvar, z, log q(z_id | x_i) per dim): one z per row drawn with ``seed``, on at most
+    ``max_batch`` rows; the draw the MI estimate and the KL decomposition share."""
     mu, logvar = check_matrix(mu, "mu"), check_matrix(logvar, "logvar")
     if mu.shape != logvar.shape:
         raise ValueError(f"mu {mu.shape} and logvar {logvar.shape} differ")
@@ -113,11 +123,7 @@ def mutual_information(mu, logvar, max_batch: int | None = None, seed: int = 0) 
     if max_batch is not None and mu.shape[0] > max_batch:
         keep = np.sort(rng.choice(mu.shape[0], size=int(max_batch), replace=False))
         mu, logvar = mu[keep], logvar[keep]
-    b = mu.shape[0]
     z = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
-    log_cond = -0.5 * (((z - mu) ** 2 * np.exp(-logvar)).sum(axis=1)
-                       + logvar.sum(axis=1) + mu.shape[1] * LOG_2PI)    # log q(z_i | x_i)
-    log_mix = _log_mixture(z, mu, logvar, log_cond)                      # ≈ log q(z_i)
-    return {"mi": float((log_cond - log_mix).mean()), "upper_bound": float(np.log(b)),
-            "batch": int(b)}
+    log_cond_dims = -0.5 * ((z - mu) ** 2 * np.exp(-logvar) + logvar + LOG_2PI)
+    return mu, logvar, z, log_cond_dims
 

@@ -22,10 +22,14 @@ class VAE(nn.Module):
         ``generator`` draws the sample's noise: a training passes its own, so two trainings in one
         process never share (and reseed) a random stream.
         """
+        return self.forward_with_code(x, generator)[:3]
+
+    def forward_with_code(self, x: torch.Tensor, generator: torch.Generator | None = None):
+        """:meth:`forward` plus the posterior sample z it decoded (the total-correlation estimate needs it)."""
         mu, logvar = self.encoder(x)
         noise = torch.randn(mu.shape, generator=generator, dtype=mu.dtype) if generator is not None else torch.randn_like(mu)
         z = mu + noise * torch.exp(0.5 * logvar)
-        return self.decoder(z, x), mu, logvar
+        return self.decoder(z, x), mu, logvar, z
 
     @torch.no_grad()
     def encode_mean(self, x: torch.Tensor) -> torch.Tensor:

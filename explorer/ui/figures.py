@@ -14,6 +14,14 @@ CURVES = (
     ("kl_weight", "effective KL weight"),
     ("mi", "I(x; z) estimate (nats)"),
     ("mig", "MIG"),
+    ("total_correlation", "total correlation (nats; the part of the KL that mixes factors)"),
+)
+
+#: The three parts of the KL (explorer.metrics.kl_decomposition): key, name, colour.
+KL_PARTS = (
+    ("mi", "index-code MI I(x; z): what the code says about the image", "#1f77b4"),
+    ("tc", "total correlation: latents that move together (mixed factors)", "#d62728"),
+    ("dim_kl", "dimension-wise KL: each latent's spread unlike N(0, 1)", "#7f7f7f"),
 )
 
 
@@ -156,4 +164,24 @@ def ladder_figure(points: list[dict], height: int = 300) -> go.Figure:
     fig.update_yaxes(title_text="recon NLL (nats)", rangemode="tozero", secondary_y=True)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
                       legend=dict(orientation="h", yanchor="top", y=-0.25, x=0))
+    return fig
+
+
+def kl_split_figure(splits: dict[str, dict]) -> go.Figure:
+    """One horizontal bar per run: its KL as index-code MI + total correlation + dimension-wise KL, in nats.
+
+    A small negative estimate (a finite-sample effect) is drawn as 0 and labelled with its value."""
+    names = list(splits)
+    fig = go.Figure()
+    for key, label, color in KL_PARTS:
+        values = [splits[n][key] for n in names]
+        fig.add_trace(go.Bar(y=names, x=[max(v, 0.0) for v in values], name=label, orientation="h",
+                             marker_color=color, text=[f"{v:.2f}" for v in values], textposition="inside",
+                             insidetextanchor="middle", hovertemplate="%{y}: %{text} nats<extra>" + label + "</extra>"))
+    fig.add_trace(go.Scatter(y=names, x=[splits[n]["kl"] for n in names], mode="markers", name="analytic KL",
+                             marker=dict(symbol="line-ns-open", size=22, color="black", line=dict(width=2)),
+                             hovertemplate="%{y}: KL %{x:.2f} nats<extra></extra>"))
+    fig.update_layout(barmode="stack", height=120 + 48 * len(names), xaxis_title="nats (evaluation sample)",
+                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.35 if len(names) < 3 else -0.2),
+                      yaxis=dict(autorange="reversed", automargin=True))
     return fig

@@ -38,7 +38,7 @@ def _choice(name: str, widget=st.selectbox, **kw):
 
 _DEFAULTS = {**{n: ModelConfig() for n in ("latent_dim", "decoder")},
              **{n: ObjectiveConfig() for n in ("beta", "schedule", "warmup_fraction", "cycles", "ramp_fraction",
-                                               "capacity_max", "gamma", "free_bits", "free_bits_mode")},
+                                               "capacity_max", "gamma", "free_bits", "free_bits_mode", "tc_weight")},
              **{n: TrainConfig() for n in ("dataset", "seconds", "seed", "labels")}}
 
 
@@ -66,6 +66,11 @@ def controls() -> RunConfig:
         elif schedule == "capacity":
             extra["capacity_max"] = _slider("capacity_max")
             extra["gamma"] = _options("gamma")
+        if schedule != "capacity":
+            extra["tc_weight"] = float(_options("tc_weight"))
+            if extra["tc_weight"] > 0:
+                st.caption("With a total-correlation weight this trains a **β-TCVAE** (Chen et al. 2018), not a plain "
+                           "β-VAE: the part of the KL that mixes factors across axes is charged extra.")
     with c3:
         free_bits = _options("free_bits")
         mode = _choice("free_bits_mode", widget=st.radio, horizontal=True)

@@ -23,7 +23,7 @@ from ..data.dsprites_grid import FACTOR_NAMES
 from ..jobs import JobManager
 from ..run import Run
 from ..traversal import row_labels
-from ..views import (DEFAULT_RANGE, RECON_INDICES, START_INDEX, draw_code, extra_scores, factor_means, load_pictures,
+from ..views import (DEFAULT_RANGE, RECON_INDICES, START_INDEX, draw_code, extra_scores, factor_means, kl_split, load_pictures,
                      reconstruction_view, start_code, traversal_view, usage_view)
 from . import sweeps
 from .figures_factors import latent_factor_figure
@@ -259,3 +259,13 @@ def cached_full_metrics(ref: str, run: Run) -> dict:
 @st.cache_data(max_entries=32, show_spinner=False)
 def _full_metrics(ref: str, version: str, _run: Run) -> dict:
     return extra_scores(_run.model, run_dataset(_run))
+
+
+def cached_kl_split(ref: str, run: Run) -> dict:
+    """The final code's KL split three ways (explorer.views.kl_split; about a second per run, cached)."""
+    return _kl_split(ref, run_version(ref), run)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _kl_split(ref: str, version: str, _run: Run) -> dict:
+    return kl_split(_run.model, run_dataset(_run))
