@@ -74,6 +74,8 @@ class ModelConfig:
     #: 16 keeps the autoregressive decoders trainable on a CPU.
     ar_channels: int = knob(16, "width of the autoregressive decoders", flag="--ar-channels", applies=_pixelcnn)
     #: "he" reads the image from the first steps; "torch" (PyTorch's default) leaves μ nearly constant early on.
+    coord_conv: bool = knob(False, "CoordConv encoder: two coordinate channels beside the image, so position is "
+                            "easy to read", flag="--coord-conv")
     encoder_init: str = knob("he", "encoder weight init: he (the recipe) or torch (PyTorch's default)",
                              flag="--encoder-init", choices=ENCODER_INITS)
 

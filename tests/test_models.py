@@ -92,3 +92,19 @@ def test_he_initialised_encoder_sees_the_image_from_the_first_step():
         mu, _ = BurgessEncoder(10, init=init)(x)
         spreads[init] = float(mu.std(0).mean())
     assert spreads["torch"] < 0.01 < 0.1 < spreads["he"], spreads
+
+
+def test_coordconv_encoder_reads_position_from_coordinate_channels():
+    from explorer.models.encoder import with_coordinates
+    x = torch.zeros(2, 1, 64, 64)
+    x[0, 0, 5, 50] = 1.0
+    c = with_coordinates(x)
+    assert c.shape == (2, 3, 64, 64) and torch.equal(c[:, :1], x)
+    assert c[0, 1, 5, 0] == -1.0 and c[0, 1, 5, 63] == 1.0   # column
+    assert c[0, 2, 0, 7] == -1.0 and c[0, 2, 63, 7] == 1.0   # row
+    torch.manual_seed(0)
+    plain = build_model(ModelConfig(latent_dim=3))
+    torch.manual_seed(0)
+    coord = build_model(ModelConfig(latent_dim=3, coord_conv=True))
+    assert coord.encoder.convs[0].in_channels == 3 and plain.encoder.convs[0].in_channels == 1
+    assert coord(x)[1].shape == (2, 3)

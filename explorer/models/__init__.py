@@ -23,7 +23,8 @@ def build_model(model_config) -> VAE:
     """The encoder and the named decoder of a ModelConfig, freshly initialised (from torch's global stream)."""
     cls, extra, _ = DECODERS[model_config.decoder]
     decoder = cls(latent_dim=model_config.latent_dim, ar_channels=model_config.ar_channels, **extra)
-    return VAE(BurgessEncoder(model_config.latent_dim, init=model_config.encoder_init), decoder)
+    return VAE(BurgessEncoder(model_config.latent_dim, init=model_config.encoder_init, coords=model_config.coord_conv),
+               decoder)
 
 
 __all__ = ["BroadcastDecoder", "BurgessEncoder", "ConvDecoder", "DECODERS", "MLPDecoder", "PixelCNNDecoder", "VAE", "build_model"]

@@ -16,11 +16,12 @@ class BurgessEncoder(nn.Module):
     (``python -m bench.init``; docs/recipe.md).
     """
 
-    def __init__(self, latent_dim: int = 10, init: str = "he"):
+    def __init__(self, latent_dim: int = 10, init: str = "he", coords: bool = False):
         super().__init__()
         self.latent_dim = latent_dim
+        self.coords = coords
         self.convs = nn.Sequential(
-            nn.Conv2d(1, 32, 4, 2, 1), nn.ReLU(),   # 32×32
+            nn.Conv2d(3 if coords else 1, 32, 4, 2, 1), nn.ReLU(),   # 32×32
             nn.Conv2d(32, 32, 4, 2, 1), nn.ReLU(),  # 16×16
             nn.Conv2d(32, 64, 4, 2, 1), nn.ReLU(),  # 8×8
             nn.Conv2d(64, 64, 4, 2, 1), nn.ReLU(),  # 4×4
@@ -32,5 +33,16 @@ class BurgessEncoder(nn.Module):
                 nn.init.zeros_(layer.bias)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.coords:
+            x = with_coordinates(x)
         mu, logvar = self.fc(self.convs(x)).chunk(2, dim=1)
         return mu, logvar
+
+
+def with_coordinates(x: torch.Tensor) -> torch.Tensor:
+    """CoordConv (Liu et al. 2018): the image plus two channels holding each pixel's column and row in
+    [−1, 1], so a convolution can read where a sprite is instead of inferring it from padding."""
+    b, _, h, w = x.shape
+    rows = torch.linspace(-1.0, 1.0, h, dtype=x.dtype).view(1, 1, h, 1).expand(b, 1, h, w)
+    cols = torch.linspace(-1.0, 1.0, w, dtype=x.dtype).view(1, 1, 1, w).expand(b, 1, h, w)
+    return torch.cat([x, cols, rows], dim=1)
