@@ -55,10 +55,12 @@ class Busy(RuntimeError):
 
 
 class JobManager:
-    def __init__(self, max_concurrent: int = 1, max_finished: int = 8, trainer=None):
+    def __init__(self, max_concurrent: int = 1, max_finished: int = 8, trainer=None, threads: int | None = None):
         self.max_concurrent = max_concurrent
         self.max_finished = max_finished
         self._trainer = trainer
+        #: torch threads per training (None: torch's default); see ``_work``
+        self.threads = threads
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
         self._paces: dict[tuple[str, int], dict] = {}
@@ -137,6 +139,12 @@ class JobManager:
         from .trainer import train
 
         trainer = self._trainer or train
+        if self.threads:
+            # a server's trainings share its cores with its page reruns (and, on a small box, a browser):
+            # torch's spinning worker threads then wait on each other, so fewer threads train faster
+            import torch
+
+            torch.set_num_threads(self.threads)
 
         def on_progress(run: Run, fraction: float) -> None:
             with self._lock:

@@ -134,3 +134,24 @@ def test_trainers_that_report_steps_show_the_phase_the_step_and_the_pace():
     assert jm.wait(job.id, 5).state == "completed" and jm.snapshot(job.id)["phase"] == "done"
     pace = jm.pace(config.model.decoder, config.train.batch_size)
     assert pace["rate"] == snap["rate"] and pace["eval_seconds"] > 0 and pace["job"] == job.id and "live" not in pace
+
+
+def test_a_server_can_train_on_fewer_torch_threads_than_cores():
+    import torch
+
+    seen = []
+
+    def trainer(config, on_progress=None, stop=None):
+        seen.append(torch.get_num_threads())
+        run = Run(config=config, model=None)
+        run.status = "completed"
+        return run
+
+    before = torch.get_num_threads()
+    try:
+        jm = JobManager(trainer=trainer, threads=1)
+        jm.wait(jm.submit(_config(1)).id, timeout=10)
+        assert seen == [1]
+        assert torch.get_num_threads() == before  # the caller's own threads are untouched
+    finally:
+        torch.set_num_threads(before)

@@ -178,12 +178,17 @@ def train_page(links: dict) -> None:
     job_id = st.session_state.get("job") or st.query_params.get("job")
     if job_id:
         progress_panel(job_id, links)
+        live_curves(job_id)
+
+
+#: Seconds between redraws of the live numbers and curves. A redraw re-renders every Plotly panel in the
+#: watching browser, which on a small server shares the cores the training runs on (bench.app_speed).
+CURVES_EVERY = 5.0
 
 
 @st.fragment(run_every=1.0)
 def progress_panel(job_id: str, links: dict) -> None:
-    """Ticks every second: the bar and step count are cheap and always redrawn; the curves only change
-    when a history point arrives."""
+    """Ticks every second: the bar, the step count and, at the end, the links; nothing heavy."""
     snap = job_manager().snapshot(job_id)
     if snap is None:
         st.info(f"Run {job_id} is not on this server any more (runs trained here live only while the server runs).")
@@ -198,12 +203,20 @@ def progress_panel(job_id: str, links: dict) -> None:
         st.success("Done: the run has joined this server's list.")
         st.page_link(links["compare"], label="Compare this run", icon=":material/compare:", query_params={"runs": f"j:{job_id}"})
         st.page_link(links["editor"], label="Edit images with this run", icon=":material/tune:", query_params={"run": f"j:{job_id}"})
-    hist = snap["history"]
     if snap["done"] and snap["state"] in ("completed", "cancelled"):
-        reasons = tp.too_short_reasons(snap["config"], hist, snap["metrics"])
+        reasons = tp.too_short_reasons(snap["config"], snap["history"], snap["metrics"])
         if reasons:
             st.warning(f"Too short to mean much: {'; '.join(reasons)}. Metrics this early describe the start of "
                        f"training, not the settings ({tp.gallery_budget(snap['config'].model.decoder)}).")
+
+
+@st.fragment(run_every=CURVES_EVERY)
+def live_curves(job_id: str) -> None:
+    """The last history point's numbers and the curves so far, every few seconds."""
+    snap = job_manager().snapshot(job_id)
+    if snap is None:
+        return
+    hist = snap["history"]
     if hist.get("step"):
         last = {k: v[-1] for k, v in hist.items() if v and not isinstance(v[-1], list)}
         cols = st.columns(5)

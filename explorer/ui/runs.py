@@ -31,12 +31,14 @@ from .figures_factors import latent_factor_figure
 GALLERY_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
 MAX_TRAININGS = int(os.environ.get("EXPLORER_MAX_TRAININGS", "1"))
 MAX_KEPT_RUNS = int(os.environ.get("EXPLORER_MAX_KEPT_RUNS", "12"))
+#: torch threads per training on this server (0: torch's default, one per core); bench.app_speed
+TRAIN_THREADS = int(os.environ.get("EXPLORER_TRAIN_THREADS", "0"))
 
 
 @st.cache_resource
 def job_manager() -> JobManager:
     """One process-wide manager: every session sees the same jobs."""
-    return JobManager(max_concurrent=MAX_TRAININGS, max_finished=MAX_KEPT_RUNS)
+    return JobManager(max_concurrent=MAX_TRAININGS, max_finished=MAX_KEPT_RUNS, threads=TRAIN_THREADS or None)
 
 
 @st.cache_data(ttl=60)

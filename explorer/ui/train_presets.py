@@ -17,7 +17,7 @@ STEP_BUDGETS = knob_of("steps").options
 #: The recipe preset's budget (and the page's default): a minute or two of a quiet 2-core CPU.
 DEFAULT_STEPS = 1600
 #: History points a page run aims for, so its live curves have a shape.
-HISTORY_POINTS = 25
+HISTORY_POINTS = 10
 #: A log point encodes the whole evaluation sample, so points closer than this would spend more of a
 #: short run evaluating than training.
 MIN_LOG_EVERY = 8
@@ -43,6 +43,7 @@ class Preset:
         m, o, t = self.config.model, self.config.objective, self.config.train
         values = {"dataset": t.dataset, "beta": float(o.beta), "z": int(m.latent_dim), "decoder": m.decoder,
                   "schedule": o.schedule, "fb": float(o.free_bits), "fbmode": o.free_bits_mode, "seed": int(t.seed),
+                  "tc": float(o.tc_weight),
                   "labels": int(t.labels), "budget": "steps", "steps": int(t.steps)}
         if o.schedule == "linear":
             values["warmup"] = float(o.warmup_fraction)
@@ -56,8 +57,9 @@ def presets() -> dict[str, Preset]:
     r, c, k = recipe.objective, collapse.objective, cure.objective
     return {
         "recipe": Preset("The short-run recipe", f"{recipe.model.decoder} decoder, β = {r.beta:g}, "
-                         f"{r.warmup_fraction * 100:g} % KL warm-up (the defaults); shows β pushing each axis "
-                         "towards one factor: MIG rises, traversals separate", recipe),
+                         f"{r.warmup_fraction * 100:g} % KL warm-up, total-correlation weight {r.tc_weight:g}, so "
+                         "a β-TCVAE (the defaults); shows each axis pushed towards one factor: MIG rises, traversals "
+                         "separate", recipe),
         "collapse": Preset("Collapse on demand", f"the strongest autoregressive decoder ({collapse.model.decoder}) "
                            f"at β = {c.beta:g}, {c.schedule} schedule, no free bits; shows posterior collapse: "
                            "KL near 0, no informative unit, the decoder draws without z", collapse),
@@ -112,7 +114,9 @@ def progress_line(snap: dict) -> str:
         label = {"completed": "Finished", "cancelled": "Cancelled", "diverged": "Stopped", "failed": "Failed"}[state]
         steps = snap["metrics"].get("steps", step)
         took = f" in {duration(snap['finished'] - snap['started'])}" if snap.get("finished") else ""
-        return f"{label}: run {snap['id']}, {steps:,} steps{took}"
+        trained = snap["metrics"].get("seconds")
+        pace = f" ({steps / trained:.1f} steps/s while training)" if trained and steps else ""
+        return f"{label}: run {snap['id']}, {steps:,} steps{took}{pace}"
     if phase == "evaluating":
         return (f"Evaluating the final model on {t.eval_samples:,} images (MIG, active units, I(x;z), "
                 f"reconstruction on {min(500, t.eval_samples):,})…")
