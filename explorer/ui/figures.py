@@ -181,7 +181,7 @@ def kl_split_figure(splits: dict[str, dict]) -> go.Figure:
     fig.add_trace(go.Scatter(y=names, x=[splits[n]["kl"] for n in names], mode="markers", name="analytic KL",
                              marker=dict(symbol="line-ns-open", size=22, color="black", line=dict(width=2)),
                              hovertemplate="%{y}: KL %{x:.2f} nats<extra></extra>"))
-    fig.update_layout(barmode="stack", height=120 + 48 * len(names), xaxis_title="nats (evaluation sample)",
-                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.35 if len(names) < 3 else -0.2),
+    fig.update_layout(barmode="stack", height=170 + 48 * len(names), xaxis_title="nats (evaluation sample)",
+                      margin=dict(l=10, r=10, t=80, b=10), legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"),
                       yaxis=dict(autorange="reversed", automargin=True))
     return fig
