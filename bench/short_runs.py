@@ -28,14 +28,17 @@ def _without_budget(config) -> list[str]:
 
 #: scenario -> [(label, CLI flags, seeds: None = all of --seeds, 1 = a single seed)]
 SCENARIOS = {
-    "disentangle": [("default short run, β = 4", ["--beta", "4"], None)],
+    "disentangle": [("default short run (β-TCVAE), β = 4", ["--beta", "4"], None)],
     "collapse": [
         ("strongest AR decoder (pixelcnn8), β = 1, no annealing, no free bits", _without_budget(recipes.collapse()), None),
         ("the same + linear warm-up + free bits 1 nat/dim (batch)", _without_budget(recipes.cure()), None),
-        ("factorised conv decoder, β = 1, no annealing", ["--beta", "1", "--decoder", "conv", "--schedule", "constant"], 1),
-        ("factorised broadcast decoder, β = 1, no annealing", ["--beta", "1", "--schedule", "constant"], 1),
+        ("factorised conv decoder, β = 1, no annealing", ["--beta", "1", "--decoder", "conv", "--schedule", "constant",
+                                                          "--tc-weight", "0"], 1),
+        ("factorised broadcast decoder, β = 1, no annealing", ["--beta", "1", "--schedule", "constant",
+                                                               "--tc-weight", "0"], 1),
     ],
-    "ladder": [(f"β ladder (recipe defaults), β = {b}", ["--beta", str(b)], 1) for b in (1, 12, 50)],
+    # the plain β-VAE, as on the β ladder page: lesson 1 is about β alone
+    "ladder": [(f"β ladder (recipe, plain β-VAE), β = {b}", ["--beta", str(b), "--tc-weight", "0"], 1) for b in (1, 12, 50)],
 }
 
 

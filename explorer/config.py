@@ -117,10 +117,11 @@ class ObjectiveConfig:
                                "dim's batch-mean KL (Kingma et al. 2016)", flag="--free-bits-mode", url="fbmode",
                                label="Free-bits variant", choices=FREE_BITS_MODES,
                                applies=lambda c: c.objective.free_bits > 0)
-    tc_weight: float = knob(0.0, "extra weight on the total correlation (β-TCVAE, Chen et al. 2018; 0 = the plain "
+    #: The default short run is a β-TCVAE (bench/results/default_run.md); the gallery's β ladder keeps 0.
+    tc_weight: float = knob(12.0, "extra weight on the total correlation (β-TCVAE, Chen et al. 2018; 0 = the plain "
                             "β-VAE): penalises the rotated, mixed codes that β alone is indifferent to",
                             flag="--tc-weight", url="tc", label="Total-correlation weight (β-TCVAE)",
-                            options=(0.0, 1.0, 2.0, 5.0, 10.0, 20.0),
+                            options=(0.0, 1.0, 2.0, 6.0, 12.0, 20.0, 50.0),
                             applies=lambda c: c.objective.schedule != "capacity")
     #: Pinned axes (explorer.supervision): factor names tied to latent dims 0, 1, … (empty = every factor).
     pinned: tuple[str, ...] = knob((), "factors pinned to latent dims 0, 1, … when --labels > 0 (default: all, in "
@@ -225,7 +226,12 @@ class RunConfig:
 
     def key(self) -> str:
         """A short content key: runs that train the same model (inert fields aside) share it."""
-        blob = json.dumps(self.normalised().to_dict(), sort_keys=True)
+        d = self.normalised().to_dict()
+        for part, legacy in _KEY_LEGACY.items():  # a field added later leaves the keys of runs without it alone
+            for name, value in legacy.items():
+                if d[part].get(name) == value:
+                    del d[part][name]
+        blob = json.dumps(d, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
     def validate(self) -> None:
@@ -287,4 +293,8 @@ def _finite(x) -> bool:
 
 #: Fields added after files were saved, with the value those older files were trained with
 #: (a missing key must not silently take today's default).
-_BEFORE_THE_FIELD = {"model": {"encoder_init": "torch"}, "train": {"lr_decay_start": 1.0}}
+_BEFORE_THE_FIELD = {"model": {"encoder_init": "torch"}, "objective": {"tc_weight": 0.0},
+                     "train": {"lr_decay_start": 1.0}}
+#: Fields added after run keys were given out (links, job ids, sweep folders), at the value every run had
+#: before: a run at that value keeps the key it always had.
+_KEY_LEGACY = {"model": {"coord_conv": False}, "objective": {"tc_weight": 0.0}}

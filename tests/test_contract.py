@@ -110,12 +110,41 @@ def test_inert_settings_do_not_change_a_runs_identity_and_live_ones_do():
 
 
 def test_old_command_lines_and_link_keys_keep_working():
-    """Flags spelt as the gallery used to spell them (an inert --label-batch included) name the same run."""
+    """Flags spelt as the gallery used to spell them (an inert --label-batch included) name the same run, once
+    they say --tc-weight 0: since the default short run became a β-TCVAE, a command without it trains one."""
     old = ["--beta", "1", "--decoder", "conv", "--steps", "2000", "--batch-size", "64", "--log-every", "50",
            "--warmup-fraction", "0.3", "--lr-decay-start", "1", "--label-batch", "16"]
-    assert parse_train(old).key() == recipes.conv_ladder(1.0).key()
+    assert parse_train([*old, "--tc-weight", "0"]).key() == recipes.conv_ladder(1.0).key()
+    assert parse_train(old).key() != recipes.conv_ladder(1.0).key()
     assert parse_train(["--seconds", "120"]).train.steps is None  # a wall-clock budget is still a CLI option
     from explorer.ui.share import BOUND_PARAMS
 
     assert {"beta", "z", "decoder", "schedule", "warmup", "cycles", "ramp", "cap", "gamma", "fb", "fbmode", "seconds",
-            "seed", "labels", "pin", "dataset", "steps"} <= BOUND_PARAMS
+            "seed", "labels", "pin", "dataset", "steps", "tc"} <= BOUND_PARAMS
+
+
+def test_fields_added_later_leave_old_runs_as_they_were_trained_and_keyed():
+    """A checkpoint or sweep record from before the total-correlation knob is a plain β-VAE, and keeps its key."""
+    import json
+
+    old = RunConfig.from_dict({"objective": {"beta": 4.0}, "model": {"decoder": "broadcast"}})
+    assert old.objective.tc_weight == recipes.BETA_VAE and old.model.coord_conv is False
+    assert RunConfig().objective.tc_weight > 0  # the default short run is a β-TCVAE
+    shipped = Path(__file__).resolve().parents[1] / "checkpoints" / "sweeps" / "beta-spectrum"
+    records = [json.loads(p.read_text()) for p in shipped.glob("*/result.json")]
+    assert records and all(RunConfig.from_dict(r["config"]).key() == r["key"] for r in records)
+
+
+def test_the_beta_ladder_collapse_and_cure_stay_plain_beta_vaes():
+    from explorer.gallery import ENTRIES
+
+    assert all(e.config.objective.tc_weight == recipes.BETA_VAE for e in ENTRIES)
+    assert recipes.short_run().objective.tc_weight == RunConfig().objective.tc_weight
+
+
+def test_every_offered_default_is_one_of_its_options():
+    for dc in (ModelConfig, ObjectiveConfig, TrainConfig):
+        for f in fields(dc):
+            k = f.metadata.get("knob")
+            if k is not None and k.options is not None:
+                assert f.default in k.options, f.name
