@@ -29,7 +29,7 @@ def test_loss_is_recon_plus_beta_times_kl():
     torch.manual_seed(0)
     x = (torch.rand(8, 1, 64, 64) > 0.5).float()
     logits, mu, logvar = torch.randn(8, 1, 64, 64), torch.randn(8, 5), torch.randn(8, 5)
-    parts = vae_loss(logits, x, mu, logvar, ObjectiveConfig(beta=4.0), progress=0.5)
+    parts = vae_loss(logits, x, mu, logvar, ObjectiveConfig(beta=4.0, tc_weight=0.0), progress=0.5)
     assert parts.loss.item() == pytest.approx(parts.recon.item() + 4.0 * parts.kl.item(), rel=1e-6)
     assert parts.kl.item() == pytest.approx(gaussian_kl(mu, logvar).sum(1).mean().item(), rel=1e-6)
     assert parts.kl_per_dim.shape == (5,) and parts.weight == 4.0
@@ -79,7 +79,7 @@ def test_free_bits_gradients_vanish_below_the_floor_only():
 def test_raw_kl_is_recorded_not_the_clamped_surrogate():
     mu, logvar = torch.zeros(4, 6), torch.zeros(4, 6)  # raw KL exactly 0
     x = torch.zeros(4, 1, 64, 64)
-    parts = vae_loss(torch.zeros(4, 1, 64, 64), x, mu, logvar, ObjectiveConfig(beta=1.0, free_bits=0.5), 0.5)
+    parts = vae_loss(torch.zeros(4, 1, 64, 64), x, mu, logvar, ObjectiveConfig(beta=1.0, free_bits=0.5, tc_weight=0.0), 0.5)
     assert parts.kl.item() == 0.0 and parts.kl_penalised.item() == pytest.approx(3.0)
 
 
