@@ -36,7 +36,7 @@ def sweep(flags: list[str], seeds: str, steps: int, out: Path, workers: int) -> 
         return [r for r in csv.DictReader(f) if r["status"] == "completed"]
 
 
-def table(name: str, flags: list[str], rows: list[dict]) -> tuple[str, dict]:
+def table(name: str, flags: list[str], rows: list[dict]) -> str:
     head = "| seed | MIG | " + " | ".join(f"gap {f}" for f in FACTOR_NAMES) + " | informative units | steps | seconds |"
     lines = [f"### {name}: `{' '.join(flags) or '(the defaults)'}`", "", head, "|" + "---|" * (5 + len(FACTOR_NAMES))]
     for r in sorted(rows, key=lambda r: int(r["seed"])):
@@ -51,7 +51,7 @@ def table(name: str, flags: list[str], rows: list[dict]) -> tuple[str, dict]:
               f"{len(migs)} seeds; goal (median ≥ {GOAL_MEDIAN}, none below {GOAL_FLOOR}): "
               f"{'**met**' if met else '**not met**'}. Median gap per factor: "
               + ", ".join(f"{f} {g:.3f}" for f, g in summary["gap_medians"].items()) + "."]
-    return "\n".join(lines), summary
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         for i, (name, text) in enumerate(variants):
             flags = text.split()
             rows = sweep(flags, args.seeds, args.steps, root / f"variant{i}", args.workers)
-            section, summary = table(name, flags, rows)
+            section = table(name, flags, rows)
             print(section, flush=True)
             sections.append(section)
     publish("default_run", "The default short run: MIG over five untuned seeds", "bench.default_run", argv,

@@ -12,6 +12,8 @@ import argparse
 
 import torch
 
+from explorer.metrics import seed_summary
+
 from .common import publish
 from .screen import score_flags
 
@@ -33,10 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     for steps in (int(b) for b in args.budgets.split(",")):
         scores = [score_flags(flags, steps, seed) for seed in seeds]
         units = [s["informative_units"] for s in scores]
-        migs = sorted(s["mig"] for s in scores)
+        median = seed_summary([s["mig"] for s in scores])["median"]
         lines.append(f"| {steps} | " + " | ".join(f"{u} (KL {s['kl']:.1f})" for u, s in zip(units, scores))
                      + f" | {min(units)}{'' if min(units) >= MIN_INFORMATIVE else ' **lost**'} | "
-                       f"{migs[len(migs) // 2]:.3f} |")
+                       f"{median:.3f} |")
         print(lines[-1], flush=True)
     publish(args.name, "Informative units of short budgets", "bench.short_budget", argv,
             f"Flags: `{' '.join(flags) or '(the defaults)'}`. Each cell: informative units (and KL in nats) on "

@@ -7,9 +7,8 @@ effective β by 4,096.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import torch
 from torch.nn import functional as F

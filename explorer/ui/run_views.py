@@ -231,7 +231,8 @@ def kl_split_view(runs: dict) -> None:
                "axes, such as position rotated between posX and posY) and how far each latent's spread is from N(0, 1). "
                "β taxes all three alike, so it cannot tell a rotated code from an axis-aligned one; a β-TCVAE "
                "(Total-correlation weight on the Train page) charges the middle part extra. Estimated on "
-               "2,000 evaluation images; the black tick is the exact KL the three parts add up to (up to sampling).")
+               f"{next(iter(splits.values()))['batch']:,} evaluation images; the black tick is the exact KL the three "
+               "parts add up to (up to sampling).")
 
 
 def training_curves(runs: dict) -> None:
