@@ -282,3 +282,13 @@ def test_compare_splits_each_runs_kl_and_the_parts_add_up_to_it():
         assert split["mi"] + split["tc"] + split["dim_kl"] == pytest.approx(split["kl_mc"])
         shown = [float(t["text"][[y.rstrip(" †") for y in t["y"]].index(ref)]) for t in bars]
         assert shown == pytest.approx([split["mi"], split["tc"], split["dim_kl"]], abs=0.006)  # labels round to 0.01
+
+
+def test_each_run_says_when_it_is_a_beta_tcvae():
+    at = _page("compare")
+    at.query_params["runs"] = "g:b1"  # built with today's default: a β-TCVAE
+    at.run()
+    assert not at.exception
+    assert runs.get_run("g:b1")[0].config.objective.tc_weight == 12
+    captions = [c.value for c in at.caption if c.value.startswith("β = ")]
+    assert len(captions) == 1 and "total-correlation weight 12 (a β-TCVAE)" in captions[0]

@@ -129,6 +129,7 @@ def run_pictures(ref: str, run, start: int | None, kind: str, all_rows: bool) ->
     st.markdown(f"#### {ref}")
     st.caption(f"β = {o.beta:g} · {run.config.model.decoder} decoder · {o.schedule} schedule"
                + (f" · free bits {o.free_bits:g}" if o.free_bits else "")
+               + (f" · total-correlation weight {o.tc_weight:g} (a β-TCVAE)" if o.tc_weight else "")
                + (f" · {run.config.train.labels} labels" if run.config.train.labels else ""))
     origin = provenance_text(ref)
     if origin:
