@@ -123,6 +123,9 @@ class ObjectiveConfig:
                             flag="--tc-weight", url="tc", label="Total-correlation weight (β-TCVAE)",
                             options=(0.0, 1.0, 2.0, 6.0, 12.0, 20.0, 50.0),
                             applies=lambda c: c.objective.schedule != "capacity")
+    tc_bank: int = knob(0, "posteriors from earlier batches added to the batch's own when estimating the total "
+                        "correlation (0 = the batch alone, Chen et al.'s estimate)", flag="--tc-bank",
+                        applies=lambda c: c.objective.tc_weight > 0 and c.objective.schedule != "capacity")
     #: Pinned axes (explorer.supervision): factor names tied to latent dims 0, 1, … (empty = every factor).
     pinned: tuple[str, ...] = knob((), "factors pinned to latent dims 0, 1, … when --labels > 0 (default: all, in "
                                    "the dataset's order: " + ",".join(FACTOR_NAMES) + ")", flag="--pin", url="pin",
@@ -247,6 +250,7 @@ class RunConfig:
             (_finite(o.beta) and o.beta >= 0, "beta must be a finite number ≥ 0"),
             (_finite(o.free_bits) and o.free_bits >= 0, "free_bits must be a finite number ≥ 0"),
             (_finite(o.tc_weight) and o.tc_weight >= 0, "tc_weight must be a finite number ≥ 0"),
+            (isinstance(o.tc_bank, int) and 0 <= o.tc_bank <= 100_000, "tc_bank must be a whole number from 0 to 100,000"),
             (0 < o.warmup_fraction <= 1 and 0 <= o.warmup_start <= 1, "warm-up fraction must be in (0, 1], start in [0, 1]"),
             (o.cycles >= 1 and 0 < o.ramp_fraction <= 1, "cycles must be ≥ 1 and ramp_fraction in (0, 1]"),
             (_finite(o.capacity_max) and o.capacity_max >= 0 and 0 < o.capacity_fraction <= 1,
@@ -293,8 +297,8 @@ def _finite(x) -> bool:
 
 #: Fields added after files were saved, with the value those older files were trained with
 #: (a missing key must not silently take today's default).
-_BEFORE_THE_FIELD = {"model": {"encoder_init": "torch"}, "objective": {"tc_weight": 0.0},
+_BEFORE_THE_FIELD = {"model": {"encoder_init": "torch"}, "objective": {"tc_weight": 0.0, "tc_bank": 0},
                      "train": {"lr_decay_start": 1.0}}
 #: Fields added after run keys were given out (links, job ids, sweep folders), at the value every run had
 #: before: a run at that value keeps the key it always had.
-_KEY_LEGACY = {"model": {"coord_conv": False}, "objective": {"tc_weight": 0.0}}
+_KEY_LEGACY = {"model": {"coord_conv": False}, "objective": {"tc_weight": 0.0, "tc_bank": 0}}

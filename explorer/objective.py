@@ -8,7 +8,7 @@ effective β by 4,096.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch.nn import functional as F
@@ -70,7 +70,7 @@ class BetaLoss:
         return _parts(nll + weight * penalised, nll, kl, penalised, weight, None)
 
 
-@dataclass(frozen=True)
+@dataclass
 class BetaTCLoss:
     """β-TCVAE (Chen et al. 2018): the β-VAE plus ``tc_weight`` · total correlation, both under the schedule.
 
@@ -78,6 +78,10 @@ class BetaTCLoss:
     (explorer.metrics.kl_decomposition); the β-VAE taxes all three alike and is indifferent to
     rotating a pair of equally spread factors, which only the total correlation sees. Chen et al.'s
     objective with weight B on the TC is this one with β = 1 and ``tc_weight`` = B − 1.
+
+    ``bank`` > 0 keeps that many posteriors from earlier batches (detached) as extra components of
+    the mixture q(z): a small batch alone mixes too few posteriors for q(z) to look like the
+    aggregate, so the estimate mostly sees each sample's own posterior.
     """
 
     beta: float
@@ -85,27 +89,63 @@ class BetaTCLoss:
     schedule: Constant | LinearWarmup | Cyclical
     free_bits: float = 0.0
     free_bits_mode: str = "sample"
+    bank: int = 0
+    _bank: PosteriorBank | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self):
+        self._bank = PosteriorBank(self.bank) if self.bank > 0 else None
 
     def __call__(self, logits, x, mu, logvar, progress: float, z=None) -> LossParts:
         if z is None:
             raise ValueError("the total-correlation term needs the posterior sample z the decoder saw")
         nll, kl, penalised = _terms(logits, x, mu, logvar, self.free_bits, self.free_bits_mode)
         factor = self.schedule.factor(progress)
-        tc = total_correlation(z, mu, logvar)
+        if self._bank is None:
+            tc = total_correlation(z, mu, logvar)
+        else:
+            bank_mu, bank_logvar = self._bank.components()
+            tc = total_correlation(z, torch.cat([mu, bank_mu]), torch.cat([logvar, bank_logvar]))
+            self._bank.push(mu, logvar)
         parts = _parts(nll + factor * (self.beta * penalised + self.tc_weight * tc), nll, kl, penalised,
                        self.beta * factor, None)
         parts.tc = tc.detach()
         return parts
 
 
+class PosteriorBank:
+    """A ring of the last ``size`` posteriors (μ, log σ², detached) seen in training."""
+
+    def __init__(self, size: int):
+        self.size, self.mu, self.logvar, self.next = size, None, None, 0
+
+    def components(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.mu is None:
+            return torch.empty(0), torch.empty(0)
+        return self.mu, self.logvar
+
+    def push(self, mu: torch.Tensor, logvar: torch.Tensor) -> None:
+        mu, logvar = mu.detach()[-self.size:], logvar.detach()[-self.size:]
+        if self.mu is None:
+            self.mu = mu.new_zeros((0, mu.shape[1]))
+            self.logvar = logvar.new_zeros((0, mu.shape[1]))
+        if len(self.mu) < self.size:  # still filling
+            keep = self.size - len(self.mu)
+            self.mu, self.logvar = torch.cat([self.mu, mu[:keep]]), torch.cat([self.logvar, logvar[:keep]])
+            mu, logvar = mu[keep:], logvar[keep:]
+        for m, lv in zip(mu, logvar):  # overwrite the oldest, one row at a time (a batch is small)
+            self.mu[self.next], self.logvar[self.next] = m, lv
+            self.next = (self.next + 1) % self.size
+
+
 def total_correlation(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """Batch estimate of KL(q(z) ‖ Π_j q(z_j)): mean_i [log q(z_i) − Σ_j log q(z_ij)], with q(z) and each
-    q(z_j) the mixture of the batch's posteriors. It differs from Chen et al.'s minibatch-weighted
-    sampling only by a constant (the dataset size inside their log), so the gradients are the same."""
-    b = z.shape[0]
-    log_q = -0.5 * ((z[:, None] - mu[None]) ** 2 * torch.exp(-logvar[None]) + logvar[None] + _LOG_2PI)  # (B, B, D)
-    log_joint = torch.logsumexp(log_q.sum(2), dim=1) - math.log(b)
-    log_marginals = torch.logsumexp(log_q, dim=1) - math.log(b)
+    """Estimate of KL(q(z) ‖ Π_j q(z_j)): mean_i [log q(z_i) − Σ_j log q(z_ij)], with q(z) and each
+    q(z_j) the mixture of the posteriors (μ, log σ²) given, whose first rows are those z was drawn from.
+    With the batch alone it differs from Chen et al.'s minibatch-weighted sampling only by a constant
+    (the dataset size inside their log), so the gradients are the same."""
+    m = mu.shape[0]
+    log_q = -0.5 * ((z[:, None] - mu[None]) ** 2 * torch.exp(-logvar[None]) + logvar[None] + _LOG_2PI)  # (B, M, D)
+    log_joint = torch.logsumexp(log_q.sum(2), dim=1) - math.log(m)
+    log_marginals = torch.logsumexp(log_q, dim=1) - math.log(m)
     return (log_joint - log_marginals.sum(1)).mean()
 
 
@@ -134,7 +174,8 @@ def loss_for(cfg: ObjectiveConfig) -> BetaLoss | BetaTCLoss | CapacityLoss:
         return CapacityLoss(cfg.gamma, CapacityRamp(cfg.capacity_max, cfg.capacity_fraction), cfg.free_bits,
                             cfg.free_bits_mode)
     if cfg.tc_weight > 0:
-        return BetaTCLoss(cfg.beta, cfg.tc_weight, kl_schedule(cfg), cfg.free_bits, cfg.free_bits_mode)
+        return BetaTCLoss(cfg.beta, cfg.tc_weight, kl_schedule(cfg), cfg.free_bits, cfg.free_bits_mode,
+                          cfg.tc_bank)
     return BetaLoss(cfg.beta, kl_schedule(cfg), cfg.free_bits, cfg.free_bits_mode)
 
 

@@ -134,3 +134,54 @@ def test_tc_weight_is_inert_under_the_capacity_objective_and_refused_below_zero(
     assert RunConfig(objective=ObjectiveConfig(tc_weight=5.0)).key() != RunConfig().key()
     with pytest.raises(ValueError, match="tc_weight"):
         RunConfig(objective=ObjectiveConfig(tc_weight=-1.0)).validate()
+
+
+def _correlated_posteriors(n: int, rho: float, sigma: float = 0.1):
+    """Narrow posteriors whose means are drawn from a 2-D Gaussian with correlation rho: the aggregate's
+    total correlation is −½ log(1 − rho²) (up to the small posterior width)."""
+    gen = torch.Generator().manual_seed(0)
+    centres = torch.randn(n, 2, generator=gen) @ torch.linalg.cholesky(torch.tensor([[1, rho], [rho, 1.0]])).T
+    return centres, torch.full((n, 2), 2 * math.log(sigma)), gen
+
+
+def test_a_bank_of_earlier_posteriors_makes_a_small_batch_estimate_the_aggregate_tc():
+    centres, logvar, gen = _correlated_posteriors(4096, rho=0.8)
+    truth, alone, banked = -0.5 * math.log(1 - 0.8 ** 2), [], []
+    for _ in range(40):
+        idx, bank = torch.randint(0, 4096, (16,), generator=gen), torch.randint(0, 4096, (2048,), generator=gen)
+        mu, lv = centres[idx], logvar[idx]
+        z = mu + 0.1 * torch.randn(16, 2, generator=gen)
+        alone.append(total_correlation(z, mu, lv).item())
+        banked.append(total_correlation(z, torch.cat([mu, centres[bank]]), torch.cat([lv, logvar[bank]])).item())
+    assert abs(sum(banked) / 40 - truth) < 0.1  # the bank's mixture looks like the aggregate
+    assert sum(alone) / 40 - truth > 0.4        # 16 posteriors alone: each sample mostly sees its own
+
+
+def test_the_posterior_bank_keeps_the_latest_detached_posteriors_and_gradients_reach_the_batch_only():
+    loss = loss_for(ObjectiveConfig(beta=4.0, tc_weight=5.0, tc_bank=6))
+    x = (torch.rand(4, 1, 64, 64) > 0.5).float()
+    seen = []
+    for step in range(3):
+        mu = torch.randn(4, 3, requires_grad=True)
+        logvar = torch.zeros(4, 3, requires_grad=True)
+        z = mu + torch.randn(4, 3)
+        parts = loss(torch.zeros(4, 1, 64, 64), x, mu, logvar, progress=1.0, z=z)
+        parts.loss.backward()
+        assert mu.grad is not None and torch.isfinite(parts.tc)
+        seen.append(mu.detach().clone())
+    bank = loss._bank
+    assert len(bank.mu) == 6 and not bank.mu.requires_grad
+    latest = {tuple(r.tolist()) for r in torch.cat(seen)[-6:]}
+    assert {tuple(r.tolist()) for r in bank.mu} == latest  # the last 6 posteriors, oldest overwritten first
+    # the third step's estimate mixed its batch with the 6 remembered posteriors
+    assert parts.tc.item() == pytest.approx(total_correlation(
+        z, torch.cat([seen[2], torch.cat(seen[:2])[-6:]]), torch.zeros(10, 3)).item(), rel=1e-5)
+
+
+def test_tc_bank_is_inert_without_a_tc_term_and_old_runs_keep_their_keys():
+    from explorer.config import RunConfig
+    plain = ObjectiveConfig(tc_weight=0.0)
+    assert RunConfig(objective=replace(plain, tc_bank=512)).key() == RunConfig(objective=plain).key()
+    assert RunConfig(objective=ObjectiveConfig(tc_bank=512)).key() != RunConfig(objective=ObjectiveConfig(tc_bank=0)).key()
+    with pytest.raises(ValueError, match="tc_bank"):
+        RunConfig(objective=ObjectiveConfig(tc_bank=-1)).validate()
