@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -25,6 +26,8 @@ def free_port() -> int:
 class AppServer:
     url: str
     pid: int
+    #: the largest summed resident memory of the server and its children (trainings run in a child) seen so far
+    tree_peak_mb: float = 0.0
 
     def peak_rss_mb(self) -> float | None:
         """The server process's peak resident memory (Linux VmHWM), or None where /proc is not there."""
@@ -35,6 +38,21 @@ class AppServer:
         except OSError:
             pass
         return None
+
+    def sample_tree(self) -> None:
+        """Add up the current resident memory of the server and its descendants; keep the peak."""
+        total, todo = 0, [self.pid]
+        while todo:
+            pid = todo.pop()
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        self.tree_peak_mb = max(self.tree_peak_mb, total / 1024)
 
     def cpu_seconds(self) -> float | None:
         """User + system CPU time the server process has used so far (Linux /proc)."""
@@ -54,6 +72,7 @@ def running_app(env: dict[str, str] | None = None, start_timeout: float = 60.0) 
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
+    done = threading.Event()
     try:
         deadline = time.monotonic() + start_timeout
         while True:
@@ -64,8 +83,16 @@ def running_app(env: dict[str, str] | None = None, start_timeout: float = 60.0) 
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"streamlit did not start on {url} (exit code {proc.poll()})") from None
                 time.sleep(0.5)
-        yield AppServer(url, proc.pid)
+        server = AppServer(url, proc.pid)
+
+        def sample() -> None:
+            while not done.wait(0.25):
+                server.sample_tree()
+
+        threading.Thread(target=sample, daemon=True).start()
+        yield server
     finally:
+        done.set()
         proc.terminate()
         try:
             proc.wait(10)

@@ -1,6 +1,7 @@
 """Does the app train as fast as the engine? One configuration, trained by the CLI and through the app.
 
-Run: ``python -m bench.app_speed [--steps 800] [--repeats 2] [--threads 0,1]`` (needs Debian's chromium).
+Run: ``python -m bench.app_speed [--steps 800] [--repeats 2] [--modes process,thread] [--threads 0]``
+(needs Debian's chromium).
 Each repeat trains the recipe (β = 4) for ``--steps`` steps twice, one after the other: once with
 ``python -m explorer train`` in a process of its own, once by pressing Train on the app's Train
 page with one browser watching the progress panel until it says Finished. Both report the
@@ -61,20 +62,21 @@ def app_leg(url: str, steps: int, seed: int, timeout_s: float) -> float:
     return float(m.group(2))
 
 
-def run(steps: int, repeats: int, seed: int, threads: list[int], log=print) -> tuple[list[dict], list[str]]:
-    """For each server setting of EXPLORER_TRAIN_THREADS: ``repeats`` pairs of (CLI, app) runs, alternating."""
+def run(steps: int, repeats: int, seed: int, threads: list[int], modes: list[str], log=print) -> tuple[list[dict], list[str]]:
+    """For each server setting (EXPLORER_TRAIN_IN × EXPLORER_TRAIN_THREADS): ``repeats`` pairs of (CLI, app)
+    runs, alternating."""
     rows, lines = [], []
-    for n in threads:
+    for mode, n in [(m, t) for m in modes for t in threads]:
         pairs = []
-        with running_app(env={"EXPLORER_TRAIN_THREADS": str(n)}) as app:
+        with running_app(env={"EXPLORER_TRAIN_THREADS": str(n), "EXPLORER_TRAIN_IN": mode}) as app:
             app_leg(app.url, 100, seed + 1, 600)  # warm-up: the server's imports and first page, not measured
             for i in range(repeats):
                 cli = cli_leg(steps, seed)
                 web = app_leg(app.url, steps, seed + 10 * (i + 1), 1200)  # a new seed: the app reuses finished runs
-                log(f"threads {n}, repeat {i + 1}: CLI {cli:.1f} steps/s, app {web:.1f} steps/s ({web / cli:.0%})")
+                log(f"{mode}, threads {n}, repeat {i + 1}: CLI {cli:.1f} steps/s, app {web:.1f} steps/s ({web / cli:.0%})")
                 pairs.append((cli, web))
         ratio = statistics.median(w / c for c, w in pairs)
-        label = f"EXPLORER_TRAIN_THREADS={n}" + (" (torch's default)" if n == 0 else "")
+        label = f"training in a {mode}, EXPLORER_TRAIN_THREADS={n}" + (" (torch's default)" if n == 0 else "")
         rows += [
             row(f"{label}: CLI", f"{statistics.median(c for c, _ in pairs):.1f} steps/s",
                 f"median of {repeats}, `python -m explorer train --beta 4 --steps {steps}` (torch's default threads)"),
@@ -91,13 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=800, choices=(400, 800, 1600, 3200))
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--seed", type=int, default=3)
-    parser.add_argument("--threads", default="0,1", help="server settings of EXPLORER_TRAIN_THREADS to measure (0: torch's default)")
+    parser.add_argument("--modes", default="process,thread", help="server settings of EXPLORER_TRAIN_IN to measure")
+    parser.add_argument("--threads", default="0", help="server settings of EXPLORER_TRAIN_THREADS to measure (0: torch's default)")
     args = parser.parse_args(argv)
     if shutil.which("chromium") is None:
         print("needs Debian's chromium (apt-get install -y chromium)")
         return 2
     load = os.getloadavg()[0]
-    rows, lines = run(args.steps, args.repeats, args.seed, [int(t) for t in args.threads.split(",")])
+    rows, lines = run(args.steps, args.repeats, args.seed, [int(t) for t in args.threads.split(",")],
+                      args.modes.split(","))
     body = f"Load average at the start: {load:.2f}.\n\n" + to_markdown(rows) + "\n\n" + "  \n".join(lines)
     publish("app_speed", "Training in the app against the CLI", "bench.app_speed", argv, body)
     return 0

@@ -132,6 +132,7 @@ def run(sessions: list[int], cap: int, seconds: int, timeout_s: float = 120.0, l
             cold, results = asyncio.run(drive(app.url, k, seconds, timeout_s))
             s = summarise(results)
             s["k"], s["cold_first_render"], s["server_peak_rss_mb"] = k, cold, app.peak_rss_mb()
+            s["tree_peak_rss_mb"] = app.tree_peak_mb
             s["wall_seconds"] = time.perf_counter() - wall_before
             s["server_cpu_seconds"] = app.cpu_seconds() - cpu_before
         summaries.append(s)
@@ -140,7 +141,8 @@ def run(sessions: list[int], cap: int, seconds: int, timeout_s: float = 120.0, l
             f"K = {k} concurrent sessions (cap {cap}, {seconds} s runs): completed / refused busy / errors",
             f"{s['completed']} / {s['refused']} / {s['errors']}",
             f"TTFR p50 {s['ttfr_p50']:.2f} s, p95 {s['ttfr_p95']:.2f} s (server's cold first view {cold:.1f} s); "
-            f"server peak RSS {s['server_peak_rss_mb']:.0f} MB; server CPU {s['server_cpu_seconds']:.0f} s "
+            f"server peak RSS {s['server_peak_rss_mb']:.0f} MB (with its training processes, sampled every 0.25 s: "
+            f"{s['tree_peak_rss_mb']:.0f} MB); server CPU {s['server_cpu_seconds']:.0f} s "
             f"of {(os.cpu_count() or 1) * s['wall_seconds']:.0f} core-s in {s['wall_seconds']:.0f} s"
             if s["ttfr_p50"] is not None else "no session rendered"))
     return rows, summaries

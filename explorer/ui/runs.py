@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from ..data import ProceduralDSprites, load_dataset
 from ..data.dsprites_grid import FACTOR_NAMES
 from ..jobs import JobManager
 from ..run import Run
+from ..train_process import train_in_process
 from ..traversal import row_labels
 from ..views import (DEFAULT_RANGE, RECON_INDICES, START_INDEX, draw_code, extra_scores, factor_means, kl_split, load_pictures,
                      reconstruction_view, start_code, traversal_view, usage_view)
@@ -33,12 +35,18 @@ MAX_TRAININGS = int(os.environ.get("EXPLORER_MAX_TRAININGS", "1"))
 MAX_KEPT_RUNS = int(os.environ.get("EXPLORER_MAX_KEPT_RUNS", "12"))
 #: torch threads per training on this server (0: torch's default, one per core); bench.app_speed
 TRAIN_THREADS = int(os.environ.get("EXPLORER_TRAIN_THREADS", "0"))
+#: "process" (a child process per training: it shares no interpreter lock with the page reruns) or
+#: "thread" (inside the server, as before); bench.app_speed measures both
+TRAIN_IN = os.environ.get("EXPLORER_TRAIN_IN", "process")
 
 
 @st.cache_resource
 def job_manager() -> JobManager:
     """One process-wide manager: every session sees the same jobs."""
-    return JobManager(max_concurrent=MAX_TRAININGS, max_finished=MAX_KEPT_RUNS, threads=TRAIN_THREADS or None)
+    if TRAIN_IN == "thread":
+        return JobManager(max_concurrent=MAX_TRAININGS, max_finished=MAX_KEPT_RUNS, threads=TRAIN_THREADS or None)
+    return JobManager(max_concurrent=MAX_TRAININGS, max_finished=MAX_KEPT_RUNS,
+                      trainer=partial(train_in_process, threads=TRAIN_THREADS or None))
 
 
 @st.cache_data(ttl=60)

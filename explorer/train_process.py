@@ -1,0 +1,169 @@
+"""Train in a child process, with the same callbacks as ``explorer.trainer.train``.
+
+A training thread inside the app's server shares one interpreter lock with every page rerun and
+progress redraw, and a watched training ran at about half the CLI's pace (bench/results/app_speed.md).
+A child process has its own interpreter: the server only relays progress messages. The child gets
+the config, trains, and sends back the history at each log point, throttled step reports, and at
+the end the weights, history and metrics, from which the parent rebuilds the same ``Run``.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+from .config import RunConfig
+from .run import Run
+
+#: Step reports are relayed at most this often (phase changes always); a step takes tens of ms.
+STEP_REPORT_SECONDS = 0.25
+#: How often the parent checks ``stop()`` and that the child is alive while it waits for a message.
+_POLL_SECONDS = 0.1
+_HEADER = struct.Struct("!I")
+
+
+def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=None, threads: int | None = None) -> Run:
+    """``train(config, …)`` run in a fresh ``python -m explorer.train_process``; ``stop()`` is polled here
+    and passed on. ``threads`` sets the child's torch threads (None: torch's default). Raises
+    RuntimeError with the child's own message if it fails, or if it dies without a result.
+
+    A plain subprocess, not multiprocessing: spawn would re-import the server's ``__main__``."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    child = subprocess.Popen([sys.executable, "-m", "explorer.train_process"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, env=env)
+    messages: queue.Queue = queue.Queue()
+    threading.Thread(target=_relay, args=(child.stdout, messages), daemon=True, name="train-relay").start()
+    try:
+        _send(child.stdin, {"config": config.to_dict(), "threads": threads})
+        cancelled = False
+        while True:
+            if not cancelled and stop is not None and stop():
+                cancelled = True
+                _send(child.stdin, "stop")
+            try:
+                kind, payload = messages.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                continue
+            if kind == "step" and on_step is not None:
+                on_step(*payload)
+            elif kind == "progress" and on_progress is not None:
+                history, fraction = payload
+                on_progress(Run(config=config, model=None, history=history), fraction)
+            elif kind == "done":
+                return _rebuild(config, payload)
+            elif kind == "error":
+                raise RuntimeError(payload)
+            elif kind == "eof":
+                raise RuntimeError(f"the training process exited with code {child.wait()} without a result")
+    finally:
+        for stream in (child.stdin,):
+            try:
+                stream.close()  # the child takes end-of-input as "stop"
+            except OSError:
+                pass
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _send(stream, obj) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        stream.write(_HEADER.pack(len(data)) + data)
+        stream.flush()
+    except (BrokenPipeError, ValueError):  # the child is gone; its exit is reported by the relay
+        pass
+
+
+def _receive(stream):
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(header)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)
+
+
+def _relay(stream, messages: queue.Queue) -> None:
+    """Read the child's messages into a queue (a thread: reads block)."""
+    try:
+        while True:
+            messages.put(_receive(stream))
+    except (EOFError, OSError, pickle.UnpicklingError):
+        messages.put(("eof", None))
+
+
+def _rebuild(config: RunConfig, payload: dict) -> Run:
+    from .models import build_model
+
+    model = build_model(config.model)
+    model.load_state_dict(payload["state"])
+    model.eval()
+    return Run(config=config, model=model, history=payload["history"], metrics=payload["metrics"],
+               status=payload["status"], reason=payload["reason"])
+
+
+def _child() -> None:
+    """The child's whole life: read the job, train (reporting as it goes), send the result or the error.
+    Messages go to the real stdout; anything else that prints goes to stderr."""
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout = sys.stderr
+    inp = sys.stdin.buffer
+    lock = threading.Lock()
+
+    def send(message) -> None:
+        with lock:
+            _send(out, message)
+
+    try:
+        job = _receive(inp)
+        stop = threading.Event()
+
+        def listen() -> None:  # "stop", or the parent closing our input, or dying
+            try:
+                while _receive(inp) != "stop":
+                    pass
+            except (EOFError, OSError):
+                pass
+            stop.set()
+
+        threading.Thread(target=listen, daemon=True).start()
+        import torch
+
+        from .trainer import train
+
+        if job["threads"]:
+            torch.set_num_threads(job["threads"])
+        last = [0.0, None]
+
+        def on_step(step: int, fraction: float, phase: str) -> None:
+            now = time.perf_counter()
+            if phase != last[1] or now - last[0] >= STEP_REPORT_SECONDS or fraction >= 1.0:
+                last[0], last[1] = now, phase
+                send(("step", (step, fraction, phase)))
+
+        def on_progress(run: Run, fraction: float) -> None:
+            send(("progress", ({k: list(v) for k, v in run.history.items()}, fraction)))
+
+        run = train(RunConfig.from_dict(job["config"]), on_progress=on_progress, stop=stop.is_set, on_step=on_step)
+        send(("done", {"state": run.model.state_dict(), "history": run.history, "metrics": run.metrics,
+                       "status": run.status, "reason": run.reason}))
+    except BaseException as exc:  # the parent re-raises it with this message
+        send(("error", f"{exc.__class__.__name__}: {exc}"))
+    finally:
+        out.close()
+        sys.stderr.flush()
+        os._exit(0)  # not a normal shutdown: the listening thread may be blocked reading our input
+
+
+if __name__ == "__main__":
+    _child()
