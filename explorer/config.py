@@ -14,6 +14,8 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Callable
 
+from .knobs import Knob, knob, knobs
+
 SCHEDULES = ("constant", "linear", "cyclical", "capacity")
 FREE_BITS_MODES = ("sample", "batch")
 ENCODER_INITS = ("he", "torch")
@@ -31,32 +33,18 @@ SCHEDULE_HELP = {
 }
 
 
-@dataclass(frozen=True)
-class Knob:
-    """How one setting is offered: flag, link key, words and widget (``options`` or ``lo``/``hi``/``step``)."""
-
-    help: str
-    flag: str | None = None
-    url: str | None = None
-    label: str | None = None
-    choices: tuple | None = None
-    options: tuple | None = None
-    lo: float | None = None
-    hi: float | None = None
-    step: float | None = None
-    applies: Callable[[Any], bool] | None = None  # given the RunConfig: does this field do anything?
-
-
-def knob(default, help: str, **kw) -> Any:
-    return field(default=default, metadata={"knob": Knob(help=help, **kw)})
-
-
 def _pixelcnn(c) -> bool:
     return c.model.decoder.startswith("pixelcnn")
 
 
 def _schedule(name: str) -> Callable[[Any], bool]:
     return lambda c: c.objective.schedule == name
+
+
+def _warmup_floor_binds(c) -> bool:
+    """The floor in steps changes the warm-up only under a step budget it exceeds a fraction of."""
+    o, steps = c.objective, c.train.steps
+    return o.schedule == "linear" and bool(steps) and o.warmup_steps > o.warmup_fraction * steps
 
 
 def _labelled(c) -> bool:
@@ -95,6 +83,9 @@ class ObjectiveConfig:
     warmup_fraction: float = knob(0.1, "linear: fraction of the run the warm-up takes", flag="--warmup-fraction",
                                   url="warmup", label="Warm-up fraction of the run", lo=0.05, hi=1.0, step=0.05,
                                   applies=_schedule("linear"))
+    warmup_steps: int = knob(0, "linear: with a step budget, the warm-up lasts at least this many steps (or the "
+                             "whole run), so a small budget still gives the decoder time to learn to read z",
+                             flag="--warmup-steps", applies=lambda c: _warmup_floor_binds(c))
     warmup_start: float = knob(0.0, "linear: starting weight as a fraction of β", flag="--warmup-start",
                                applies=_schedule("linear"))
     cycles: int = knob(4, "cyclical: number of cycles M (the weight restarts from 0 each time)", flag="--cycles",
@@ -176,11 +167,6 @@ class TrainConfig:
     label_batch: int = knob(4, "labelled images in every training batch", flag="--label-batch", applies=_labelled)
 
 
-def knobs(dc) -> dict[str, Knob]:
-    """field name -> Knob of one config dataclass."""
-    return {f.name: f.metadata["knob"] for f in fields(dc) if "knob" in f.metadata}
-
-
 def knob_of(name: str) -> Knob:
     """The Knob of a field, by name, in whichever part of the config holds it."""
     for dc in (ModelConfig, ObjectiveConfig, TrainConfig):
@@ -232,7 +218,8 @@ class RunConfig:
         d = self.normalised().to_dict()
         for part, legacy in _KEY_LEGACY.items():  # a field added later leaves the keys of runs without it alone
             for name, value in legacy.items():
-                if d[part].get(name) == value:
+                k = knobs({"model": ModelConfig, "objective": ObjectiveConfig, "train": TrainConfig}[part])[name]
+                if d[part].get(name) == value or (k.applies is not None and not k.applies(self)):
                     del d[part][name]
         blob = json.dumps(d, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
@@ -250,6 +237,8 @@ class RunConfig:
             (_finite(o.beta) and o.beta >= 0, "beta must be a finite number ≥ 0"),
             (_finite(o.free_bits) and o.free_bits >= 0, "free_bits must be a finite number ≥ 0"),
             (_finite(o.tc_weight) and o.tc_weight >= 0, "tc_weight must be a finite number ≥ 0"),
+            (isinstance(o.warmup_steps, int) and 0 <= o.warmup_steps <= 1_000_000,
+             "warmup_steps must be a whole number from 0 to 1,000,000"),
             (isinstance(o.tc_bank, int) and 0 <= o.tc_bank <= 100_000, "tc_bank must be a whole number from 0 to 100,000"),
             (0 < o.warmup_fraction <= 1 and 0 <= o.warmup_start <= 1, "warm-up fraction must be in (0, 1], start in [0, 1]"),
             (o.cycles >= 1 and 0 < o.ramp_fraction <= 1, "cycles must be ≥ 1 and ramp_fraction in (0, 1]"),
@@ -297,8 +286,8 @@ def _finite(x) -> bool:
 
 #: Fields added after files were saved, with the value those older files were trained with
 #: (a missing key must not silently take today's default).
-_BEFORE_THE_FIELD = {"model": {"encoder_init": "torch"}, "objective": {"tc_weight": 0.0, "tc_bank": 0},
+_BEFORE_THE_FIELD = {"model": {"encoder_init": "torch"}, "objective": {"tc_weight": 0.0, "tc_bank": 0, "warmup_steps": 0},
                      "train": {"lr_decay_start": 1.0}}
 #: Fields added after run keys were given out (links, job ids, sweep folders), at the value every run had
 #: before: a run at that value keeps the key it always had.
-_KEY_LEGACY = {"model": {"coord_conv": False}, "objective": {"tc_weight": 0.0, "tc_bank": 0}}
+_KEY_LEGACY = {"model": {"coord_conv": False}, "objective": {"tc_weight": 0.0, "tc_bank": 0, "warmup_steps": 0}}

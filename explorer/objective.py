@@ -168,15 +168,16 @@ class CapacityLoss:
         return _parts(nll + self.gamma * (penalised - c).abs(), nll, kl, penalised, weight, c)
 
 
-def loss_for(cfg: ObjectiveConfig) -> BetaLoss | BetaTCLoss | CapacityLoss:
-    """The loss object an objective config describes (one class per objective)."""
+def loss_for(cfg: ObjectiveConfig, steps: int | None = None) -> BetaLoss | BetaTCLoss | CapacityLoss:
+    """The loss object an objective config describes (one class per objective); ``steps``: the run's
+    step budget, if it has one (the warm-up's floor in steps needs it)."""
     if cfg.schedule == "capacity":
         return CapacityLoss(cfg.gamma, CapacityRamp(cfg.capacity_max, cfg.capacity_fraction), cfg.free_bits,
                             cfg.free_bits_mode)
     if cfg.tc_weight > 0:
-        return BetaTCLoss(cfg.beta, cfg.tc_weight, kl_schedule(cfg), cfg.free_bits, cfg.free_bits_mode,
+        return BetaTCLoss(cfg.beta, cfg.tc_weight, kl_schedule(cfg, steps), cfg.free_bits, cfg.free_bits_mode,
                           cfg.tc_bank)
-    return BetaLoss(cfg.beta, kl_schedule(cfg), cfg.free_bits, cfg.free_bits_mode)
+    return BetaLoss(cfg.beta, kl_schedule(cfg, steps), cfg.free_bits, cfg.free_bits_mode)
 
 
 def vae_loss(logits, x, mu, logvar, cfg: ObjectiveConfig, progress: float, z=None) -> LossParts:

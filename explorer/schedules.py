@@ -58,18 +58,24 @@ class CapacityRamp:
         return self.capacity_max * min(1.0, _clip(progress) / self.fraction)
 
 
-def kl_schedule(cfg: ObjectiveConfig) -> Constant | LinearWarmup | Cyclical:
-    """The β schedule an objective config names (capacity runs hold the KL at a target instead: Constant)."""
+def kl_schedule(cfg: ObjectiveConfig, steps: int | None = None) -> Constant | LinearWarmup | Cyclical:
+    """The β schedule an objective config names (capacity runs hold the KL at a target instead: Constant).
+
+    With a step budget, a linear warm-up lasts at least ``warmup_steps`` steps (or the whole run if it
+    is shorter): a tenth of a 200-step run is too brief for the decoder to learn to read z."""
     if cfg.schedule == "linear":
-        return LinearWarmup(cfg.warmup_fraction, cfg.warmup_start)
+        fraction = cfg.warmup_fraction
+        if steps and cfg.warmup_steps:
+            fraction = max(fraction, min(1.0, cfg.warmup_steps / steps))
+        return LinearWarmup(fraction, cfg.warmup_start)
     if cfg.schedule == "cyclical":
         return Cyclical(cfg.cycles, cfg.ramp_fraction)
     return Constant()
 
 
-def kl_factor(cfg: ObjectiveConfig, progress: float) -> float:
+def kl_factor(cfg: ObjectiveConfig, progress: float, steps: int | None = None) -> float:
     """Multiplier in [0, 1] on β at this point of the run (1 for constant and capacity)."""
-    return kl_schedule(cfg).factor(progress)
+    return kl_schedule(cfg, steps).factor(progress)
 
 
 def capacity(cfg: ObjectiveConfig, progress: float) -> float:

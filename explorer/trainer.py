@@ -47,7 +47,7 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
     model, gen = _seeded_model(config)
     rng = np.random.default_rng(t.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
-    loss = loss_for(config.objective)
+    loss = loss_for(config.objective, t.steps)
     run = Run(config=config, model=model)
     eval_sample = draw_eval_sample(dataset, t.eval_samples, t.seed)
     pool = LabelledPool.draw(dataset, t.labels, config.objective.pinned, t.seed) if t.labels else None

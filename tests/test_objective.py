@@ -185,3 +185,19 @@ def test_tc_bank_is_inert_without_a_tc_term_and_old_runs_keep_their_keys():
     assert RunConfig(objective=ObjectiveConfig(tc_bank=512)).key() != RunConfig(objective=ObjectiveConfig(tc_bank=0)).key()
     with pytest.raises(ValueError, match="tc_bank"):
         RunConfig(objective=ObjectiveConfig(tc_bank=-1)).validate()
+
+
+def test_a_warmup_floor_in_steps_stretches_a_short_runs_warmup_and_leaves_a_long_one_alone():
+    from explorer.config import RunConfig, TrainConfig
+    cfg = ObjectiveConfig(warmup_fraction=0.1, warmup_steps=100)
+    assert kl_factor(cfg, 0.25, steps=200) == pytest.approx(0.5)    # 200 steps: the warm-up takes 100 of them
+    assert kl_factor(cfg, 0.5, steps=100) == pytest.approx(0.5)     # shorter than the floor: the whole run
+    assert kl_factor(cfg, 0.05, steps=1600) == pytest.approx(0.5)   # 10 % of 1,600 is longer than the floor
+    assert kl_factor(cfg, 0.05) == pytest.approx(0.5)               # a seconds budget: the fraction alone
+    # where the floor does not change the warm-up, the run is the one trained without it (same key)
+    long = RunConfig(objective=cfg, train=TrainConfig(steps=1600))
+    assert long.key() == RunConfig(objective=replace(cfg, warmup_steps=0), train=TrainConfig(steps=1600)).key()
+    short = RunConfig(objective=cfg, train=TrainConfig(steps=200))
+    assert short.key() != RunConfig(objective=replace(cfg, warmup_steps=0), train=TrainConfig(steps=200)).key()
+    with pytest.raises(ValueError, match="warmup_steps"):
+        RunConfig(objective=replace(cfg, warmup_steps=-5)).validate()

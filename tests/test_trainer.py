@@ -189,3 +189,11 @@ def test_a_beta_tcvae_trains_and_differs_from_the_beta_vae_it_extends():
     assert tc.status == "completed" and all(math.isfinite(v) for v in tc.history["loss"][1:])
     assert tc.history["loss"] != plain.history["loss"]
     assert tc.history["kl_weight"] == plain.history["kl_weight"]
+
+
+def test_the_trainer_gives_the_warmup_its_floor_in_steps():
+    # step 3 of 6 is the last step of the first interval, at progress 2/6 (the weight is set before the step)
+    plain = train(tiny_config(steps=6, warmup_fraction=0.1), final_eval=False)
+    floored = train(tiny_config(steps=6, warmup_fraction=0.1, warmup_steps=6), final_eval=False)
+    assert plain.history["kl_weight"][1] == pytest.approx(4.0)            # 10 % of 6 steps: done at once
+    assert floored.history["kl_weight"][1] == pytest.approx(4.0 * 2 / 6)  # ramping over all 6 steps
