@@ -5,6 +5,7 @@ import datetime as _dt
 import os
 import platform
 import statistics
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -58,7 +59,7 @@ def write_results(name: str, title: str, command: str, body: str) -> Path:
 def publish(name: str, title: str, module: str, argv: list[str] | None, body: str) -> Path:
     """Write ``bench/results/<name>.md`` for ``python -m <module> <argv>`` (sys.argv when None) and say where."""
     args = sys.argv[1:] if argv is None else argv
-    path = write_results(name, title, " ".join([f"python -m {module}", *args]), body)
+    path = write_results(name, title, shlex.join(["python", "-m", module, *args]), body)
     print(f"written to {path}")
     return path
 

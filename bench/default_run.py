@@ -73,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
             section = table(name, flags, rows)
             print(section, flush=True)
             sections.append(section)
-    publish("default_run", "The default short run: MIG over five untuned seeds", "bench.default_run", argv,
+    name = "default_run" + ("" if args.steps == TrainConfig().steps else f"_{args.steps}_steps") \
+        + ("" if args.seeds == SEEDS else "_seeds_" + args.seeds.split(",")[0])
+    publish(name, "The default short run: MIG over five untuned seeds", "bench.default_run", argv,
             f"{args.steps:,} steps per run, seeds {args.seeds}, {args.workers} runs at a time on one thread each.\n\n"
             + "\n\n".join(sections))
     return 0

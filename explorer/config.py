@@ -83,9 +83,10 @@ class ObjectiveConfig:
     warmup_fraction: float = knob(0.1, "linear: fraction of the run the warm-up takes", flag="--warmup-fraction",
                                   url="warmup", label="Warm-up fraction of the run", lo=0.05, hi=1.0, step=0.05,
                                   applies=_schedule("linear"))
-    warmup_steps: int = knob(0, "linear: with a step budget, the warm-up lasts at least this many steps (or the "
+    #: 100: at 200 steps the TC term, charged after a 20-step warm-up, cost seeds their third unit (docs/recipe.md).
+    warmup_steps: int = knob(100, "linear: with a step budget, the warm-up lasts at least this many steps (or the "
                              "whole run), so a small budget still gives the decoder time to learn to read z",
-                             flag="--warmup-steps", applies=lambda c: _warmup_floor_binds(c))
+                             flag="--warmup-steps", applies=_warmup_floor_binds)
     warmup_start: float = knob(0.0, "linear: starting weight as a fraction of β", flag="--warmup-start",
                                applies=_schedule("linear"))
     cycles: int = knob(4, "cyclical: number of cycles M (the weight restarts from 0 each time)", flag="--cycles",
@@ -109,12 +110,13 @@ class ObjectiveConfig:
                                label="Free-bits variant", choices=FREE_BITS_MODES,
                                applies=lambda c: c.objective.free_bits > 0)
     #: The default short run is a β-TCVAE (bench/results/default_run.md); the gallery's β ladder keeps 0.
-    tc_weight: float = knob(12.0, "extra weight on the total correlation (β-TCVAE, Chen et al. 2018; 0 = the plain "
+    tc_weight: float = knob(24.0, "extra weight on the total correlation (β-TCVAE, Chen et al. 2018; 0 = the plain "
                             "β-VAE): penalises the rotated, mixed codes that β alone is indifferent to",
                             flag="--tc-weight", url="tc", label="Total-correlation weight (β-TCVAE)",
-                            options=(0.0, 1.0, 2.0, 6.0, 12.0, 20.0, 50.0),
+                            options=(0.0, 1.0, 2.0, 6.0, 12.0, 24.0, 50.0),
                             applies=lambda c: c.objective.schedule != "capacity")
-    tc_bank: int = knob(0, "posteriors from earlier batches added to the batch's own when estimating the total "
+    #: 512: at batch 16 the batch alone mixes too few posteriors for the TC to see the rotation (docs/recipe.md).
+    tc_bank: int = knob(512, "posteriors from earlier batches added to the batch's own when estimating the total "
                         "correlation (0 = the batch alone, Chen et al.'s estimate)", flag="--tc-bank",
                         applies=lambda c: c.objective.tc_weight > 0 and c.objective.schedule != "capacity")
     #: Pinned axes (explorer.supervision): factor names tied to latent dims 0, 1, … (empty = every factor).

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 import tiny_gallery as tiny
 from explorer import gallery
+from explorer.config import RunConfig
 from explorer.jobs import JobManager
 from explorer.run import Run
 from explorer.ui import page_train, runs
@@ -289,6 +290,7 @@ def test_each_run_says_when_it_is_a_beta_tcvae():
     at.query_params["runs"] = "g:b1"  # built with today's default: a β-TCVAE
     at.run()
     assert not at.exception
-    assert runs.get_run("g:b1")[0].config.objective.tc_weight == 12
+    weight = RunConfig().objective.tc_weight
+    assert runs.get_run("g:b1")[0].config.objective.tc_weight == weight > 0
     captions = [c.value for c in at.caption if c.value.startswith("β = ")]
-    assert len(captions) == 1 and "total-correlation weight 12 (a β-TCVAE)" in captions[0]
+    assert len(captions) == 1 and f"total-correlation weight {weight:g} (a β-TCVAE)" in captions[0]

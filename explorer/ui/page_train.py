@@ -70,7 +70,8 @@ def controls() -> RunConfig:
             extra["tc_weight"] = float(_options("tc_weight"))
             if extra["tc_weight"] > 0:
                 st.caption("With a total-correlation weight this trains a **β-TCVAE** (Chen et al. 2018), not a plain "
-                           "β-VAE: the part of the KL that mixes factors across axes is charged extra.")
+                           "β-VAE: the part of the KL that mixes factors across axes is charged extra (estimated "
+                           f"against the batch and the last {ObjectiveConfig().tc_bank} posteriors seen).")
     with c3:
         free_bits = _options("free_bits")
         mode = _choice("free_bits_mode", widget=st.radio, horizontal=True)
