@@ -83,8 +83,9 @@ class ObjectiveConfig:
     warmup_fraction: float = knob(0.1, "linear: fraction of the run the warm-up takes", flag="--warmup-fraction",
                                   url="warmup", label="Warm-up fraction of the run", lo=0.05, hi=1.0, step=0.05,
                                   applies=_schedule("linear"))
-    #: 100: at 200 steps the TC term, charged after a 20-step warm-up, cost seeds their third unit (docs/recipe.md).
-    warmup_steps: int = knob(100, "linear: with a step budget, the warm-up lasts at least this many steps (or the "
+    #: 150: at 200 steps the TC term, charged after a 20-step warm-up, cost seeds their third unit (docs/recipe.md);
+    #: below 10 % of 1,600 steps, so the default run is untouched.
+    warmup_steps: int = knob(150, "linear: with a step budget, the warm-up lasts at least this many steps (or the "
                              "whole run), so a small budget still gives the decoder time to learn to read z",
                              flag="--warmup-steps", applies=_warmup_floor_binds)
     warmup_start: float = knob(0.0, "linear: starting weight as a fraction of β", flag="--warmup-start",
