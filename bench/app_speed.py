@@ -75,6 +75,7 @@ def run(steps: int, repeats: int, seed: int, threads: list[int], modes: list[str
                 web = app_leg(app.url, steps, seed + 10 * (i + 1), 1200)  # a new seed: the app reuses finished runs
                 log(f"{mode}, threads {n}, repeat {i + 1}: CLI {cli:.1f} steps/s, app {web:.1f} steps/s ({web / cli:.0%})")
                 pairs.append((cli, web))
+            memory = (app.peak_rss_mb(), app.tree_peak_mb)
         ratio = statistics.median(w / c for c, w in pairs)
         label = f"training in a {mode}, EXPLORER_TRAIN_THREADS={n}" + (" (torch's default)" if n == 0 else "")
         rows += [
@@ -84,7 +85,9 @@ def run(steps: int, repeats: int, seed: int, threads: list[int], modes: list[str
                 f"median of {repeats}, the Train page with the same settings"),
             row(f"{label}: app / CLI", f"{ratio:.0%}", "median of the per-repeat ratios (target ≥ 80 %)", ratio),
         ]
-        lines.append(f"{label}: per repeat (CLI, app) steps/s: " + ", ".join(f"({c:.1f}, {w:.1f})" for c, w in pairs))
+        lines.append(f"{label}: per repeat (CLI, app) steps/s: " + ", ".join(f"({c:.1f}, {w:.1f})" for c, w in pairs)
+                     + f"; peak memory: server {memory[0]:.0f} MB, server with its training processes "
+                       f"{memory[1]:.0f} MB (sampled every 0.25 s)")
     return rows, lines
 
 

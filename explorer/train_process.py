@@ -33,7 +33,9 @@ def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=Non
     RuntimeError with the child's own message if it fails, or if it dies without a result.
 
     A plain subprocess, not multiprocessing: spawn would re-import the server's ``__main__``."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    # OpenMP threads that sleep instead of spinning when they wait: beside a server and a browser on the same
+    # cores, spinning threads stall on a preempted peer (bench/results/app_speed.md); a host's own setting wins
+    env = {"OMP_WAIT_POLICY": "PASSIVE", **os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     child = subprocess.Popen([sys.executable, "-m", "explorer.train_process"], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, env=env)
     messages: queue.Queue = queue.Queue()
