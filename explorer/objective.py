@@ -100,11 +100,11 @@ class BetaTCLoss:
             raise ValueError("the total-correlation term needs the posterior sample z the decoder saw")
         nll, kl, penalised = _terms(logits, x, mu, logvar, self.free_bits, self.free_bits_mode)
         factor = self.schedule.factor(progress)
-        if self._bank is None:
+        if self._bank is None or self._bank.mu is None:  # no bank, or nothing remembered yet
             tc = total_correlation(z, mu, logvar)
         else:
-            bank_mu, bank_logvar = self._bank.components()
-            tc = total_correlation(z, torch.cat([mu, bank_mu]), torch.cat([logvar, bank_logvar]))
+            tc = total_correlation(z, torch.cat([mu, self._bank.mu]), torch.cat([logvar, self._bank.logvar]))
+        if self._bank is not None:
             self._bank.push(mu, logvar)
         parts = _parts(nll + factor * (self.beta * penalised + self.tc_weight * tc), nll, kl, penalised,
                        self.beta * factor, None)
@@ -113,15 +113,11 @@ class BetaTCLoss:
 
 
 class PosteriorBank:
-    """A ring of the last ``size`` posteriors (μ, log σ², detached) seen in training."""
+    """A ring of the last ``size`` posteriors (μ, log σ², detached) seen in training; ``mu`` is None until
+    the first push."""
 
     def __init__(self, size: int):
         self.size, self.mu, self.logvar, self.next = size, None, None, 0
-
-    def components(self) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.mu is None:
-            return torch.empty(0), torch.empty(0)
-        return self.mu, self.logvar
 
     def push(self, mu: torch.Tensor, logvar: torch.Tensor) -> None:
         mu, logvar = mu.detach()[-self.size:], logvar.detach()[-self.size:]
