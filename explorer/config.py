@@ -221,7 +221,7 @@ class RunConfig:
         d = self.normalised().to_dict()
         for part, legacy in _KEY_LEGACY.items():  # a field added later leaves the keys of runs without it alone
             for name, value in legacy.items():
-                k = knobs({"model": ModelConfig, "objective": ObjectiveConfig, "train": TrainConfig}[part])[name]
+                k = knob_of(name)
                 if d[part].get(name) == value or (k.applies is not None and not k.applies(self)):
                     del d[part][name]
         blob = json.dumps(d, sort_keys=True)

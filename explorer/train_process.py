@@ -1,10 +1,11 @@
 """Train in a child process, with the same callbacks as ``explorer.trainer.train``.
 
-A training thread inside the app's server shares one interpreter lock with every page rerun and
-progress redraw, and a watched training ran at about half the CLI's pace (bench/results/app_speed.md).
-A child process has its own interpreter: the server only relays progress messages. The child gets
-the config, trains, and sends back the history at each log point, throttled step reports, and at
-the end the weights, history and metrics, from which the parent rebuilds the same ``Run``.
+The app's default (EXPLORER_TRAIN_IN=process). The child's OpenMP threads wait passively, which is
+what recovered the pace of a watched training on a small box: spinning threads stalled on peers
+preempted by the server and the browser (bench/results/app_speed.md); the separate interpreter by
+itself measured no faster than a thread. The child gets the config, trains, and sends back the
+history at each log point, throttled step reports, and at the end the weights, history and
+metrics, from which the parent rebuilds the same ``Run``.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from .run import Run
 
 #: Step reports are relayed at most this often (phase changes always); a step takes tens of ms.
 STEP_REPORT_SECONDS = 0.25
-#: How often the parent checks ``stop()`` and that the child is alive while it waits for a message.
+#: How often the parent checks ``stop()`` while it waits for a message (a dead child shows as end-of-output).
 _POLL_SECONDS = 0.1
 _HEADER = struct.Struct("!I")
 
@@ -63,11 +64,10 @@ def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=Non
             elif kind == "eof":
                 raise RuntimeError(f"the training process exited with code {child.wait()} without a result")
     finally:
-        for stream in (child.stdin,):
-            try:
-                stream.close()  # the child takes end-of-input as "stop"
-            except OSError:
-                pass
+        try:
+            child.stdin.close()  # the child takes end-of-input as "stop"
+        except OSError:
+            pass
         try:
             child.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -154,7 +154,7 @@ def _child() -> None:
                 send(("step", (step, fraction, phase)))
 
         def on_progress(run: Run, fraction: float) -> None:
-            send(("progress", ({k: list(v) for k, v in run.history.items()}, fraction)))
+            send(("progress", (run.history, fraction)))  # pickled at once: a snapshot, no copy needed
 
         run = train(RunConfig.from_dict(job["config"]), on_progress=on_progress, stop=stop.is_set, on_step=on_step)
         send(("done", {"state": run.model.state_dict(), "history": run.history, "metrics": run.metrics,
