@@ -22,15 +22,16 @@ from explorer.config import FACTOR_NAMES, TrainConfig
 
 from .common import publish
 
-#: Before this issue's change of default: the plain β-VAE recipe (no total-correlation term).
-OLD_DEFAULT = ["--tc-weight", "0"]
+#: Before this issue's change of default: the plain β-VAE recipe (no total-correlation term) on its 1,600 steps.
+OLD_DEFAULT = ["--tc-weight", "0", "--steps", "1600"]
 GOAL_MEDIAN, GOAL_FLOOR = 0.35, 0.25
 SEEDS = "100,101,102,103,104"
 
 
 def sweep(flags: list[str], seeds: str, steps: int, out: Path, workers: int) -> list[dict]:
     """Run one variant as a sweep into ``out`` (resumes if it is there) and read its table."""
-    subprocess.run([sys.executable, "-m", "explorer", "sweep", *flags, "--steps", str(steps), "--seeds", seeds,
+    # the variant's own flags come last, so a variant may name its own --steps (an old default's budget)
+    subprocess.run([sys.executable, "-m", "explorer", "sweep", "--steps", str(steps), *flags, "--seeds", seeds,
                     "--out", str(out), "--workers", str(workers), "--keep-weights", "none"], check=True)
     with open(out / "results.csv", newline="") as f:
         return [r for r in csv.DictReader(f) if r["status"] == "completed"]
