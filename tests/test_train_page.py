@@ -53,7 +53,7 @@ class FakeTrainer:
                 run.history[key].append(row.get(key))
             on_progress(run, step / total)
         on_step(0, 0.0, "training")
-        on_step(312, 312 / total, "training")
+        on_step(total // 5, 0.2, "training")
         self.reached["training"].set()
         self.go["training"].wait(10)
         on_step(total, 1.0, "evaluating")
@@ -114,7 +114,7 @@ def test_the_preset_line_says_what_each_does_and_how_long_it_takes(monkeypatch):
     at, _ = _page(monkeypatch)
     line = next(c.value for c in at.caption if "Collapse on demand" in c.value)
     assert all(p.label in line for p in tp.presets().values())
-    assert "1,600 steps" in line and "estimated" in line
+    assert f"{tp.DEFAULT_STEPS:,} steps" in line and "estimated" in line
 
 
 def test_an_old_seconds_link_selects_the_seconds_budget(monkeypatch):
@@ -157,20 +157,20 @@ def test_pacing_keeps_the_measured_pace_of_long_runs_and_bounds_short_ones():
 def test_progress_shows_every_step_then_the_final_evaluation(monkeypatch):
     trainer = FakeTrainer(hold=True)
     at, manager = _page(monkeypatch, trainer=trainer)
-    _train(at, manager)
+    config = _train(at, manager)
     assert trainer.reached["training"].wait(10)
     at.run()
-    assert _progress_text(at).startswith("Training… step 312 of 1,600 (20 %)")
+    assert _progress_text(at).startswith(f"Training… step {tp.DEFAULT_STEPS // 5:,} of {tp.DEFAULT_STEPS:,} (20 %)")
     assert at.button(key=f"cancel-{manager.jobs()[0].id}")
     trainer.go["training"].set()
     assert trainer.reached["evaluating"].wait(10)
     at.run()
-    assert _progress_text(at) == ("Evaluating the final model on 1,000 images (MIG, active units, I(x;z), "
-                                  "reconstruction on 500)…")
+    assert _progress_text(at) == (f"Evaluating the final model on {config.train.eval_samples:,} images "
+                                  "(MIG, active units, I(x;z), reconstruction on 500)…")
     trainer.go["evaluating"].set()
     assert manager.wait(manager.jobs()[0].id, 10).state == "completed"
     at.run()
-    assert _progress_text(at).startswith("Finished: run ") and "1,600 steps" in _progress_text(at)
+    assert _progress_text(at).startswith("Finished: run ") and f"{tp.DEFAULT_STEPS:,} steps" in _progress_text(at)
 
 
 def test_the_curves_are_rebuilt_only_when_a_history_point_arrives(monkeypatch):

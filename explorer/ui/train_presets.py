@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .. import recipes
-from ..config import ModelConfig, RunConfig, knob_of
+from ..config import ModelConfig, RunConfig, TrainConfig, knob_of
 
 #: The step budgets the page offers (explorer.config's knob); a step budget trains the same model on any host.
 STEP_BUDGETS = knob_of("steps").options
-#: The recipe preset's budget (and the page's default): a minute or two of a quiet 2-core CPU.
-DEFAULT_STEPS = 1600
+#: The recipe preset's budget (and the page's default): the default step budget (explorer.config).
+DEFAULT_STEPS = TrainConfig().steps
 #: History points a page run aims for, so its live curves have a shape.
 HISTORY_POINTS = 10
 #: A log point encodes the whole evaluation sample, so points closer than this would spend more of a
