@@ -1,11 +1,11 @@
 """Train in a child process, with the same callbacks as ``explorer.trainer.train``.
 
-The app's default (EXPLORER_TRAIN_IN=process). The child's OpenMP threads wait passively, which is
-what recovered the pace of a watched training on a small box: spinning threads stalled on peers
-preempted by the server and the browser (bench/results/app_speed.md); the separate interpreter by
-itself measured no faster than a thread. The child gets the config, trains, and sends back the
-history at each log point, throttled step reports, and at the end the weights, history and
-metrics, from which the parent rebuilds the same ``Run``.
+The app's default (EXPLORER_TRAIN_IN=process). The child's OpenMP threads spin only briefly before
+they sleep at a barrier: long spins stall on a peer preempted by the server, the browser or a second
+training, while sleeping at once costs a training alone a little (bench/results/omp_wait.md). The
+separate interpreter shares no lock with the page's reruns. The child gets the config, trains, and
+sends back the history at each log point, throttled step reports, and at the end the weights,
+history and metrics, from which the parent rebuilds the same ``Run``.
 """
 from __future__ import annotations
 
@@ -34,9 +34,9 @@ def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=Non
     RuntimeError with the child's own message if it fails, or if it dies without a result.
 
     A plain subprocess, not multiprocessing: spawn would re-import the server's ``__main__``."""
-    # OpenMP threads that sleep instead of spinning when they wait: beside a server and a browser on the same
-    # cores, spinning threads stall on a preempted peer (bench/results/app_speed.md); a host's own setting wins
-    env = {"OMP_WAIT_POLICY": "PASSIVE", **os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    # a short spin before an OpenMP thread sleeps (libgomp; other runtimes ignore it): near the default's pace
+    # alone, near a passive wait's when the cores are shared (bench/results/omp_wait.md); a host's setting wins
+    env = {"GOMP_SPINCOUNT": "1000", **os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     child = subprocess.Popen([sys.executable, "-m", "explorer.train_process"], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, env=env)
     messages: queue.Queue = queue.Queue()

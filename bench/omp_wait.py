@@ -1,0 +1,87 @@
+"""How should a training's OpenMP threads wait? Quiet host against a host where two trainings share the cores.
+
+Run: ``python -m bench.omp_wait [--repeats 2] [--alone-steps 800] [--pair-steps 200]``.
+torch's CPU kernels run on libgomp threads that meet at a barrier after each parallel region. How a
+thread waits there decides what happens when the cores are shared: spinning is fastest when every
+thread has a core, and a disaster when a peer has been preempted (the spinner burns the slice the
+peer needs); sleeping at once (``OMP_WAIT_POLICY=PASSIVE``) is the reverse. ``GOMP_SPINCOUNT`` spins
+that many iterations before sleeping. For each policy: ``python -m explorer train`` alone (the
+trainer's own clock for ``--alone-steps``), then two of the same at once with different seeds
+(``--pair-steps`` each: a second training, a sweep, or a busy neighbour). Policies alternate
+within each repeat so a change in the host's load hits them all. The weights do not depend on the
+policy (the same seed gives the same losses).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+from .common import publish, row, to_markdown
+
+DONE = re.compile(r"completed: ([\d,]+) steps, ([\d.]+) s")
+#: name -> environment; each starts from the host's environment without either variable.
+POLICIES = {"libgomp's default (spins, then sleeps)": {}, "OMP_WAIT_POLICY=PASSIVE": {"OMP_WAIT_POLICY": "PASSIVE"},
+            "GOMP_SPINCOUNT=1000": {"GOMP_SPINCOUNT": "1000"}}
+
+
+def _env(policy: dict) -> dict:
+    base = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    return {**base, **policy}
+
+
+def train_seconds(policy: dict, steps: int, seeds: list[int]) -> list[float]:
+    """The training seconds each of ``len(seeds)`` simultaneous ``explorer train`` runs reports."""
+    with tempfile.TemporaryDirectory() as tmp:
+        procs = [subprocess.Popen([sys.executable, "-m", "explorer", "train", "--quiet", "--steps", str(steps),
+                                   "--seed", str(s), "--out", os.path.join(tmp, f"{s}.pt")],
+                                  env=_env(policy), stdout=subprocess.PIPE, text=True) for s in seeds]
+        outs = [p.communicate()[0] for p in procs]
+    seconds = []
+    for p, out in zip(procs, outs):
+        m = DONE.search(out)
+        if p.returncode or m is None:
+            raise RuntimeError(f"a training did not finish: {out[-200:]!r}")
+        seconds.append(float(m.group(2)))
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--alone-steps", type=int, default=800)
+    parser.add_argument("--pair-steps", type=int, default=200)
+    args = parser.parse_args(argv)
+    load = os.getloadavg()[0]
+    alone = {name: [] for name in POLICIES}
+    pair = {name: [] for name in POLICIES}
+    for i in range(args.repeats):
+        for name, policy in POLICIES.items():
+            alone[name] += train_seconds(policy, args.alone_steps, [3])
+            pair[name].append(max(train_seconds(policy, args.pair_steps, [1, 2])))
+            print(f"repeat {i + 1}, {name}: alone {alone[name][-1]:.1f} s, pair {pair[name][-1]:.1f} s", flush=True)
+    base_alone = statistics.median(alone[next(iter(POLICIES))])
+    rows = []
+    for name in POLICIES:
+        a, p = statistics.median(alone[name]), statistics.median(pair[name])
+        rows += [row(f"{name}: alone, {args.alone_steps} steps", f"{a:.1f} s ({args.alone_steps / a:.1f} steps/s)",
+                     f"median of {args.repeats}; against libgomp's default alone", base_alone / a),
+                 row(f"{name}: two at once, {args.pair_steps} steps each", f"{p:.1f} s (the slower of the two)",
+                     f"median of {args.repeats}; against this policy alone, per step",
+                     (p / args.pair_steps) / (a / args.alone_steps))]
+    detail = "  \n".join(f"{name}: alone {', '.join(f'{s:.1f}' for s in alone[name])} s; two at once "
+                         f"{', '.join(f'{s:.1f}' for s in pair[name])} s" for name in POLICIES)
+    body = (f"Load average at the start: {load:.2f}. Each run on torch's default threads (one per core).\n\n"
+            + to_markdown(rows) + "\n\nRatios: alone, the default's seconds over this policy's (above 1 is faster); "
+            "two at once, seconds per step against the same policy alone (2 would be a fair share of the cores).\n\n"
+            + detail)
+    publish("omp_wait", "OpenMP wait policy: a training alone and two at once", "bench.omp_wait", argv, body)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
