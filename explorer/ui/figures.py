@@ -7,14 +7,14 @@ from plotly.subplots import make_subplots
 
 CURVES = (
     ("eval_kl", "raw KL (nats)"),
-    ("kl_penalised", "KL the objective charges (after free bits; training batches)"),
+    ("kl_penalised", "KL charged (after free bits, training batches)"),
     ("active_units", "active units (Burda: Var(μ) > 0.01)"),
-    ("informative_units", "informative units (½·log(1 + Var(μ)/E[σ²]) > 0.1 nat)"),
+    ("informative_units", "informative units (½·log(1+Var(μ)/E[σ²]) > 0.1 nat)"),
     ("recon", "reconstruction NLL (nats)"),
     ("kl_weight", "effective KL weight"),
     ("mi", "I(x; z) estimate (nats)"),
     ("mig", "MIG"),
-    ("total_correlation", "total correlation (nats; the part of the KL that mixes factors)"),
+    ("total_correlation", "total correlation (nats: factors mixed across axes)"),
 )
 
 #: The three parts of the KL (explorer.metrics.kl_decomposition): key, name, colour.
