@@ -84,7 +84,7 @@ class ObjectiveConfig:
                                   url="warmup", label="Warm-up fraction of the run", lo=0.05, hi=1.0, step=0.05,
                                   applies=_schedule("linear"))
     #: 150: at 200 steps the TC term, charged after a 20-step warm-up, cost seeds their third unit (docs/recipe.md);
-    #: below 10 % of 1,600 steps, so the default run is untouched.
+    #: below 10 % of any budget from 1,600 steps up, so the default run is untouched.
     warmup_steps: int = knob(150, "linear: with a step budget, the warm-up lasts at least this many steps (or the "
                              "whole run), so a small budget still gives the decoder time to learn to read z",
                              flag="--warmup-steps", applies=_warmup_floor_binds)
