@@ -21,6 +21,11 @@ from .config import RunConfig
 from .run import Run
 
 
+#: A run this long measures a pace worth keeping: a shorter one spends a larger share of its time on its
+#: history points (about ten per page run) and on starting up, so its pace understates a long run's.
+PACE_TRUSTED_STEPS = 300
+
+
 def config_key(config: RunConfig) -> str:
     """A short stable id for a configuration: runs that train the same model share it (RunConfig.key)."""
     return config.key()
@@ -182,13 +187,16 @@ class JobManager:
                 self._evict()
 
     def _remember_pace(self, job: Job, now: float) -> None:
-        """Keep a completed run's measured pace for the next estimate (called under the lock)."""
+        """Keep a completed run's measured pace for the next estimate (called under the lock); a short run
+        does not replace a pace measured over ``PACE_TRUSTED_STEPS`` or more."""
         if job.state != "completed" or not job.rate or job.step < 20:
             return
+        key = (job.config.model.decoder, job.config.train.batch_size)
+        known = self._paces.get(key)
+        if known and known["steps"] >= PACE_TRUSTED_STEPS > job.step:
+            return
         eval_seconds = now - job.evaluating_since if job.evaluating_since else 0.0
-        m = job.config.model
-        self._paces[(m.decoder, job.config.train.batch_size)] = {"rate": job.rate, "eval_seconds": eval_seconds,
-                                                                 "job": job.id}
+        self._paces[key] = {"rate": job.rate, "eval_seconds": eval_seconds, "job": job.id, "steps": job.step}
 
     def _evict(self) -> None:
         """Drop the oldest finished jobs beyond ``max_finished`` (called under the lock)."""

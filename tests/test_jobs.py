@@ -155,3 +155,35 @@ def test_a_server_can_train_on_fewer_torch_threads_than_cores():
         assert torch.get_num_threads() == before  # the caller's own threads are untouched
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_short_run_does_not_replace_the_pace_a_long_run_measured():
+    """The Train page's time estimate comes from the last finished run's pace; a 100-step run's pace (mostly
+    history points) would make the default run look far slower than it is."""
+    from explorer.jobs import PACE_TRUSTED_STEPS
+
+    def trainer(config, on_progress=None, stop=None, on_step=None):
+        on_step(0, 0.0, "training")
+        time.sleep(0.02)
+        on_step(config.train.steps, 1.0, "training")
+        on_step(config.train.steps, 1.0, "evaluating")
+        run = Run(config=config, model=None)
+        run.status = "completed"
+        return run
+
+    def finish(steps, seed):
+        c = _config(seed)
+        c.train.steps = steps
+        job = jm.submit(c)
+        assert jm.wait(job.id, 5).state == "completed"
+        return job.id, jm.pace(c.model.decoder, c.train.batch_size)
+
+    jm = JobManager(trainer=trainer)
+    first, pace = finish(PACE_TRUSTED_STEPS // 3, 1)
+    assert pace["job"] == first  # nothing better known: a short run's pace is kept
+    long, pace = finish(PACE_TRUSTED_STEPS, 2)
+    assert pace["job"] == long
+    _, pace = finish(PACE_TRUSTED_STEPS // 3, 3)
+    assert pace["job"] == long  # the short run's pace does not replace it
+    longer, pace = finish(2 * PACE_TRUSTED_STEPS, 4)
+    assert pace["job"] == longer  # a later long run does
