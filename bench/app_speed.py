@@ -22,10 +22,9 @@ import tempfile
 import time
 
 from .app_server import running_app
-from .common import publish, row, to_markdown
+from .common import cli_training, publish, row, to_markdown
 from .load import BROWSER_ARGS
 
-CLI_DONE = re.compile(r"completed: ([\d,]+) steps, ([\d.]+) s")
 APP_PACE = re.compile(r"([\d,]+) steps .*\(([\d.]+) steps/s while training\)")
 
 
@@ -35,10 +34,8 @@ def cli_leg(steps: int, seed: int) -> float:
         out = subprocess.run([sys.executable, "-m", "explorer", "train", "--beta", "4", "--steps", str(steps),
                               "--seed", str(seed), "--out", os.path.join(tmp, "run.pt")],
                              capture_output=True, text=True, check=True).stdout
-    m = CLI_DONE.search(out)
-    if m is None:
-        raise RuntimeError(f"the CLI did not report its pace: {out[-200:]!r}")
-    return int(m.group(1).replace(",", "")) / float(m.group(2))
+    steps_done, seconds = cli_training(out)
+    return steps_done / seconds
 
 
 def app_leg(url: str, steps: int, seed: int, timeout_s: float) -> float:

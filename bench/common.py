@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
+import re
 import statistics
 import shlex
 import sys
@@ -62,6 +63,17 @@ def publish(name: str, title: str, module: str, argv: list[str] | None, body: st
     path = write_results(name, title, shlex.join(["python", "-m", module, *args]), body)
     print(f"written to {path}")
     return path
+
+
+_CLI_DONE = re.compile(r"completed: ([\d,]+) steps, ([\d.]+) s")
+
+
+def cli_training(out: str) -> tuple[int, float]:
+    """(steps, training seconds) from the closing line ``python -m explorer train`` prints; RuntimeError if absent."""
+    m = _CLI_DONE.search(out)
+    if m is None:
+        raise RuntimeError(f"the CLI did not report its pace: {out[-200:]!r}")
+    return int(m.group(1).replace(",", "")), float(m.group(2))
 
 
 #: Short runs are scored on explorer.protocols.FRESH: 10,000 images drawn with seed 1000 + the run's seed,

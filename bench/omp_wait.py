@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 
-from .common import publish, row, to_markdown
+from .common import cli_training, publish, row, to_markdown
 
-DONE = re.compile(r"completed: ([\d,]+) steps, ([\d.]+) s")
 #: name -> environment; each starts from the host's environment without either variable.
 POLICIES = {"libgomp's default (spins, then sleeps)": {}, "OMP_WAIT_POLICY=PASSIVE": {"OMP_WAIT_POLICY": "PASSIVE"},
             "GOMP_SPINCOUNT=1000": {"GOMP_SPINCOUNT": "1000"}}
@@ -41,13 +39,9 @@ def train_seconds(policy: dict, steps: int, seeds: list[int]) -> list[float]:
                                    "--seed", str(s), "--out", os.path.join(tmp, f"{s}.pt")],
                                   env=_env(policy), stdout=subprocess.PIPE, text=True) for s in seeds]
         outs = [p.communicate()[0] for p in procs]
-    seconds = []
-    for p, out in zip(procs, outs):
-        m = DONE.search(out)
-        if p.returncode or m is None:
-            raise RuntimeError(f"a training did not finish: {out[-200:]!r}")
-        seconds.append(float(m.group(2)))
-    return seconds
+    if any(p.returncode for p in procs):
+        raise RuntimeError(f"a training failed: {[out[-200:] for out in outs]!r}")
+    return [cli_training(out)[1] for out in outs]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -152,7 +152,7 @@ class TrainConfig:
     #: Budget: steps or wall-clock seconds; steps wins if both are set.
     #: A step budget by default: the same settings train the same weights on any host, busy or not. The default
     #: is long enough for the total-correlation term to turn a diagonal posX/posY pair onto two axes, which
-    #: half of it does not do for every seed (bench/results/default_run.md).
+    #: half of it does not do for every seed (bench/results/default_run_seeds_300.md).
     steps: int | None = knob(3200, "budget in optimiser steps (the same model on any host)", flag="--steps",
                              url="steps", label="Training budget (steps)",
                              options=(100, 200, 400, 800, 1600, 3200))
