@@ -2,6 +2,7 @@
 
 ``grid`` reads the flags (every ``train`` flag as a comma list), ``options`` the engine's own,
 ``plan`` decides what a call trains, ``engine`` dispatches to a backend (``local`` processes or
-``ray_backend`` tasks), each run executing ``worker.run_one``; ``files`` and ``table`` are the
-folder's files, ``progress`` the line on stderr. Nothing here imports torch until a run trains.
+``ray_backend`` tasks), each run executing ``worker.run_one``; ``files`` and ``table`` write the
+folder's files and ``folder`` reads them back (for the app too), ``progress`` is the line on stderr.
+Nothing here imports torch until a run trains.
 """

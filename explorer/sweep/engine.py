@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .files import MARKER, RESULT, SWEEP, read_json, read_results, remove_temporaries, write_json
+from .files import MARKER, RESULT, SWEEP, read_json, remove_temporaries, write_json
+from .folder import read_results
 from .grid import Grid
 from .options import Options
 from .plan import FINAL, clear, complete_swept, make_plan

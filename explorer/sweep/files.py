@@ -1,17 +1,18 @@
-"""The run-directory contract of docs/sweeps.md on disk: atomic writes, and reading only what is whole.
+"""The run-directory contract of docs/sweeps.md on disk: its file names, and writing them whole.
 
-Every file goes through a hidden temporary in the same folder and ``os.replace``, so whatever is
-killed when, a reader sees the old file or the new one. A reader takes only folders named like a
-run key that hold a ``result.json`` which parses; temporaries and half-made folders are ignored.
+Every file is written through explorer.atomic (a hidden temporary in the same folder, fsync,
+``os.replace``), so whatever is killed when, a reader sees the old file or the new one.
+explorer.sweep.folder reads what is whole: folders named like a run key holding a result.json
+that parses; temporaries and half-made folders are ignored.
 """
 from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import secrets
 from pathlib import Path
+
+from ..atomic import write_text
 
 SWEEP = "sweep.json"
 TABLE = "results.csv"
@@ -23,26 +24,14 @@ VERSION = 1
 _KEY = re.compile(r"^[0-9a-f]{12}$")
 
 
-def write_atomic(path: Path, text: str, durable: bool = True) -> Path:
-    """Write ``text`` to ``path`` through a hidden temporary beside it (fsync'd when ``durable``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            if durable:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` whole (explorer.atomic)."""
+    return write_text(path, text)
 
 
-def write_json(path: Path, obj, durable: bool = True) -> Path:
-    return write_atomic(path, json.dumps(json_safe(obj), indent=1, allow_nan=False) + "\n", durable)
+def write_json(path: Path, obj) -> Path:
+    """``obj`` as plain JSON (NaN and ±inf as null), written whole."""
+    return write_text(path, json.dumps(json_safe(obj), indent=1, allow_nan=False) + "\n")
 
 
 def read_json(path: Path) -> dict | None:
@@ -73,18 +62,8 @@ def run_folders(out: Path) -> list[Path]:
     """The folders of ``out`` named like a run key, sorted by name."""
     try:
         return sorted(p for p in Path(out).iterdir() if _KEY.match(p.name) and p.is_dir())
-    except FileNotFoundError:
+    except OSError:  # absent, not a folder, not ours to list
         return []
-
-
-def read_results(out: Path) -> list[dict]:
-    """Every run's result.json that exists and parses (its folder's name and its own key agreeing)."""
-    found = []
-    for folder in run_folders(out):
-        record = read_json(folder / RESULT)
-        if record is not None and record.get("key") == folder.name:
-            found.append(record)
-    return found
 
 
 def remove_temporaries(folder: Path) -> None:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..flags import to_argv
-from .files import MARKER, RESULT, SWEEP, VERSION, read_json, read_results, remove_temporaries, write_json
+from .files import MARKER, RESULT, SWEEP, VERSION, read_json, remove_temporaries, write_json
+from .folder import read_results
 from .grid import Grid, base_flags, base_from_flags, default, jsonable
 from .options import Options
 from .table import setting

@@ -15,10 +15,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import metric_registry as registry
 from .files import CHECKPOINT, MARKER, RESULT, VERSION, read_json, write_json
 
-#: The headline metrics result.json carries (docs/sweeps.md), besides ``steps``.
-HEADLINE = ("mig", "mig_gaps", "informative_units", "active_units", "kl", "mi", "z_usage", "recon")
+#: The metrics result.json carries (docs/sweeps.md): the registry's sweep metrics kept in "metrics".
+HEADLINE = registry.keys(registry.SWEEP, source="metrics")
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def claim(task: Task) -> int:
 def note(task: Task, attempt: int, step: int) -> None:
     write_json(Path(task.out) / task.key / MARKER,
                {"pid": os.getpid(), "host": socket.gethostname(), "attempt": attempt, "dispatch": task.dispatch,
-                "step": step, "updated": now()}, durable=False)
+                "step": step, "updated": now()})
 
 
 def run_one(task: Task) -> dict:
@@ -114,12 +115,11 @@ def _train_and_score(task: Task, attempt: int) -> dict:
     sample = {"samples": task.eval_n, "seed": FRESH.for_seed(t.seed).seed}
     scores = evaluate_run(run, dataset, n=sample["samples"], seed=sample["seed"])
     eval_seconds = time.perf_counter() - clock
-    steps = run.metrics["steps"]
+    measured = {**scores, "steps": run.metrics["steps"]}
     run.metrics.update(scores)
     if task.keep_weights:
         save_run(run, Path(task.out) / task.key / CHECKPOINT)
-    metrics = {k: scores.get(k) for k in HEADLINE}
-    metrics["steps"] = steps
+    metrics = {k: measured.get(k) for k in HEADLINE}
     host = {"hostname": socket.gethostname(), "backend": task.backend, "torch": str(torch.__version__),
             "threads": torch.get_num_threads()}
     timings = {"train_seconds": round(train_seconds, 3), "eval_seconds": round(eval_seconds, 3),

@@ -6,6 +6,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from .. import metric_registry as registry
 from . import sweeps
 from .figures_sweep import spread_sentence, strip_figure
 from .runs import load_sweep
@@ -14,8 +15,8 @@ from .runs import load_sweep
 POLL_SECONDS = 5
 #: A sweep with nothing written for this long is taken as stopped, so an abandoned one is not watched forever.
 IDLE_SECONDS = 2 * 3600
-#: The table's metric columns and their formats (as in the Compare page's metrics table).
-HEADLINE = {"mig": "%.3f", "informative_units": "%d", "kl": "%.2f", "mi": "%.2f", "recon": "%.1f", "z_usage": "%.1f"}
+#: The table's metric columns and their formats: the Compare page's metrics table's (explorer.metric_registry).
+HEADLINE = {key: registry.printf(key) for key in registry.keys(registry.TABLE)}
 
 
 def sweep_page(links: dict) -> None:
@@ -39,7 +40,7 @@ def sweep_page(links: dict) -> None:
                            help="a folder with a sweep.json, in sweeps/ beside the app or checkpoints/sweeps/")
     path = found[name]
     sweep = load_sweep(path)
-    choices = sweeps.metric_choices(sweep) or {"mig": "MIG"}
+    choices = sweeps.metric_choices(sweep) or {"mig": registry.label("mig")}
     with right:
         metric = _url_select("Metric", list(choices), "metric", "sweep_metric", format_func=choices.get)
     done = sweeps.progress(sweep)["done"]
@@ -104,14 +105,14 @@ def _table(name: str, sweep: sweeps.Sweep) -> None:
     runs["_order"] = [sweeps.point_of(sweep, r) for r in runs.to_dict("records")]
     runs = runs.sort_values("_order", kind="stable")
     cols = {a: sweeps.axis_label(a) for a in sweep.axes if a != "seed"} | {"seed": "seed", "status": "status"}
-    cols |= {m: sweeps.METRIC_LABELS[m] for m in HEADLINE if m in runs}
+    cols |= {m: registry.label(m) for m in HEADLINE if m in runs}
     cols |= {"weights": "weights kept", "key": "run", "reason": "why not completed", "command": "train it again with"}
     for axis in [a for a in [*sweep.axes, "seed"] if a in runs]:  # a column of mixed types cannot be drawn as is
         if not all(isinstance(v, (int, float)) for v in runs[axis].dropna()):
             runs[axis] = [None if v is None else sweeps.value_text(v) for v in runs[axis]]
     table = runs.reindex(columns=list(cols)).rename(columns=cols)
     table["weights kept"] = table["weights kept"].eq(True)
-    fmt = {sweeps.METRIC_LABELS[m]: st.column_config.NumberColumn(format=f) for m, f in HEADLINE.items() if m in runs}
+    fmt = {registry.label(m): st.column_config.NumberColumn(format=f) for m, f in HEADLINE.items() if m in runs}
     st.dataframe(table, hide_index=True, width="stretch", column_config=fmt)
     st.download_button("Download results.csv", sweeps.results_csv(sweep), file_name=f"{name}-results.csv",
                        mime="text/csv", icon=":material/download:",

@@ -1,30 +1,27 @@
 """Reading sweep folders (docs/sweeps.md) into tables, never raising on what a user's folder holds.
 
 Each run's ``result.json`` is the truth; ``results.csv`` is the engine's derived copy, so the table is
-rebuilt from the run folders (and offered for download in results.csv's column order). Plain
-pandas and json: the page caches these calls and draws them.
+rebuilt from the run folders (and offered for download as the engine writes it). The folder is read
+by explorer.sweep.folder and flattened by explorer.sweep.table, as the engine does; this module
+makes pandas tables of them, which the page caches and draws.
 """
 from __future__ import annotations
 
 import itertools
-import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
-from ..config import FACTOR_NAMES
+from .. import metric_registry as registry
+from ..sweep import table
+from ..sweep.files import RESULT, SWEEP, read_json  # noqa: F401 (read_json: the app reads result.json through here)
+from ..sweep.folder import mtime_ns, newest_write, read_axes, read_record, signature  # noqa: F401 (page's names)
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Where sweeps live: the shipped ones first (they keep their plain names), then the users' (`--out sweeps/<name>`).
 SWEEP_ROOTS = (ROOT / "checkpoints" / "sweeps", ROOT / "sweeps")
-METRIC_LABELS = {"mig": "MIG", "informative_units": "informative units", "active_units": "active units",
-                 "kl": "KL (nats)", "mi": "I(x;z) (nats)", "z_usage": "z-usage (nats)", "recon": "recon NLL (nats)",
-                 **{f"mig_gap_{f}": f"MIG gap: {f}" for f in FACTOR_NAMES}, "train_seconds": "training time (s)"}
-CSV_TAIL = ("status", "attempts", "mig", *(f"mig_gap_{f}" for f in FACTOR_NAMES), "informative_units", "active_units",
-            "kl", "mi", "z_usage", "recon", "steps", "train_seconds")
 AXIS_LABELS = {"beta": "β", "free_bits": "free bits", "latent_dim": "z dims", "seed": "seed"}
 FAILED = ("diverged", "cancelled", "failed")
 NOT_METRICS = {"steps", "attempts", "seed"}
@@ -49,7 +46,7 @@ def find_sweeps(roots=None) -> tuple[dict[str, Path], list[str]]:
     found, notes, order = {}, [], []
     for rank, root in enumerate(roots if roots is not None else SWEEP_ROOTS):
         try:
-            folders = sorted(p for p in Path(root).iterdir() if p.is_dir() and (p / "sweep.json").is_file())
+            folders = sorted(p for p in Path(root).iterdir() if p.is_dir() and (p / SWEEP).is_file())
         except OSError:
             continue
         for path in folders:
@@ -60,80 +57,34 @@ def find_sweeps(roots=None) -> tuple[dict[str, Path], list[str]]:
             while name in found:  # a user's sweep named like a shipped one
                 name = f"local-{name}"
             found[name] = path
-            order.append((rank == 0, -_mtime(path / "sweep.json"), name))
+            order.append((rank == 0, -mtime_ns(path / SWEEP), name))
     return {name: found[name] for *_, name in sorted(order)}, notes
-
-
-def signature(path: Path) -> tuple:
-    """What changes when an engine writes: sweep.json and each run's result.json and checkpoint (cheap stats)."""
-    entries = [("sweep.json", _mtime(path / "sweep.json"), 0)]
-    try:
-        subs = sorted(e.name for e in os.scandir(path) if e.is_dir())
-    except OSError:
-        return tuple(entries)
-    for key in subs:
-        result = _stat(path / key / "result.json")
-        if result:
-            entries.append((key, *result, _mtime(path / key / "checkpoint.pt")))
-    return tuple(entries)
-
-
-def newest_write(sig: tuple) -> float:
-    """Seconds since the epoch of the newest file in a signature (ns mtimes)."""
-    return max((e[1] for e in sig), default=0) / 1e9
-
-
-def read_json(path: Path):
-    """A JSON file's content, or None when it cannot be read or parsed."""
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def read_result(path: str, mtime_ns: int = 0, size: int = 0) -> dict | str:
     """One run folder's row, or a one-line reason it was skipped (the mtime and size only key a cache)."""
-    key = Path(path).parent.name
-    try:
-        data = json.loads(Path(path).read_text())
-    except json.JSONDecodeError as exc:
-        return f"skipped run {key}: its result.json is not valid JSON ({exc.msg}, line {exc.lineno}); half-written?"
-    except (OSError, UnicodeDecodeError) as exc:
-        return f"skipped run {key}: its result.json could not be read ({type(exc).__name__})"
-    if not isinstance(data, dict) or not isinstance(data.get("swept", {}), dict):
-        return f"skipped run {key}: its result.json is not a run result"
-    swept = dict(data.get("swept") or {})
-    config = data.get("config") if isinstance(data.get("config"), dict) else {}
-    swept.setdefault("seed", (config.get("train") or {}).get("seed"))
-    row = {"key": key, **{f"axis:{k}": v for k, v in swept.items()}, "status": str(data.get("status") or "unknown"),
-           "attempts": data.get("attempts"), "reason": str(data.get("reason") or ""),
-           "command": str(data.get("command") or ""), "checkpoint": data.get("checkpoint") or None}
-    metrics = data.get("metrics") if isinstance(data.get("metrics"), dict) else {}
-    for name, value in metrics.items():
-        if name == "mig_gaps" and isinstance(value, list):
-            names = FACTOR_NAMES if len(value) == len(FACTOR_NAMES) else [str(i) for i in range(len(value))]
-            row.update({f"mig_gap_{n}": _number(v) for n, v in zip(names, value)})
-        elif _number(value) is not None:
-            row[name] = _number(value)
-    timings = data.get("timings") if isinstance(data.get("timings"), dict) else {}
-    row["train_seconds"] = _number(timings.get("train_seconds"))
-    return row
+    record = read_record(path)
+    if isinstance(record, str):
+        return record
+    swept = dict(record.get("swept") or {})
+    swept.setdefault("seed", table.setting(record, "seed"))
+    row = {"key": record["key"], **{f"axis:{k}": v for k, v in swept.items()},
+           "status": str(record.get("status") or "unknown"), "attempts": record.get("attempts"),
+           "reason": str(record.get("reason") or ""), "command": str(record.get("command") or ""),
+           "checkpoint": record.get("checkpoint") or None}
+    return row | table.measured(record)
 
 
 def read_sweep(path: Path, reader: Callable[[str, int, int], dict | str] = read_result) -> Sweep:
     """The sweep in ``path``: its grid from sweep.json (inferred from the runs when unreadable) and every run."""
-    notes, axes, grid_known = [], {}, True
-    try:
-        spec = json.loads((path / "sweep.json").read_text())
-        axes = {str(k): (list(v) if isinstance(v, list) else [v]) for k, v in spec["axes"].items()}
-        assert axes
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, AssertionError):
+    notes, axes = [], read_axes(path)
+    grid_known = axes is not None
+    if not grid_known:
         notes.append("sweep.json is unreadable or has no axes: the grid is inferred from the runs found")
-        grid_known = False
     rows = []
     for entry in signature(path)[1:]:
         key, mtime, size = entry[:3]
-        row = reader(str(path / key / "result.json"), mtime, size)
+        row = reader(str(path / key / RESULT), mtime, size)
         if isinstance(row, str):
             notes.append(row)
             continue
@@ -196,21 +147,29 @@ def progress_caption(p: dict) -> str:
     return text + (f" {p['extra']} more run(s) lie outside the grid." if p["extra"] else "")
 
 
+def metric_labels() -> dict[str, str]:
+    """column -> label of a sweep's metric columns (explorer.metric_registry): single numbers, then per factor."""
+    columns = table.metric_columns()
+    return dict(sorted(columns, key=lambda c: c[0] not in registry.METRICS))
+
+
+def metric_label(column: str) -> str:
+    return metric_labels().get(column) or registry.label(column)
+
+
 def metric_choices(sweep: Sweep) -> dict[str, str]:
-    """column -> label of every numeric metric some completed run has, the headline ones first."""
-    runs, skip = sweep.runs, NOT_METRICS | set(sweep.axes) | {"weights"}
+    """column -> label of every numeric metric some completed run has, the registered ones first."""
+    runs, skip, labels = sweep.runs, NOT_METRICS | set(sweep.axes) | {"weights"}, metric_labels()
     runs = runs[runs["status"] == "completed"] if "status" in runs else runs.iloc[:0]
-    known = [c for c in METRIC_LABELS if c in runs and c not in skip and runs[c].notna().any()]
-    extra = [c for c in runs.columns if c not in METRIC_LABELS and c not in skip and runs[c].notna().any()
+    known = [c for c in labels if c in runs and c not in skip and runs[c].notna().any()]
+    extra = [c for c in runs.columns if c not in labels and c not in skip and runs[c].notna().any()
              and pd.api.types.is_numeric_dtype(runs[c]) and not pd.api.types.is_bool_dtype(runs[c])]
-    return {c: METRIC_LABELS.get(c, c.replace("_", " ")) for c in known + extra}
+    return {c: labels.get(c) or registry.label(c) for c in known + extra}
 
 
 def results_csv(sweep: Sweep) -> str:
-    """The table in results.csv's column order: key, the axes (seed last), status, attempts, the metrics."""
-    cols = ["key", *[a for a in sweep.axes if a != "seed"], "seed", *CSV_TAIL]
-    cols += [c for c in sweep.runs if c.startswith("mig_gap_") and c not in cols]
-    return sweep.runs.reindex(columns=list(dict.fromkeys(cols))).to_csv(index=False)
+    """results.csv as the engine writes it (explorer.sweep.table), rebuilt from the folder's run folders."""
+    return table.csv_text(sweep.path, sweep.axes)
 
 
 def chart_points(sweep: Sweep, metric: str) -> pd.DataFrame:
@@ -230,7 +189,7 @@ def chart_points(sweep: Sweep, metric: str) -> pd.DataFrame:
                      "x_value": xv, "group": ", ".join(value_text(r.get(a)) for a in groups) or "all",
                      "y": float(r[metric]), "seed": r.get("seed"), "key": r["key"], "weights": bool(r.get("weights")),
                      "text": "<br>".join([", ".join(where + [f"seed {value_text(r.get('seed'))}"]),
-                                          f"{METRIC_LABELS.get(metric, metric)} = {float(r[metric]):.4g}",
+                                          f"{metric_label(metric)} = {float(r[metric]):.4g}",
                                           f"run {r['key']}"])})
     frame = pd.DataFrame(rows, columns=["x", "x_text", "x_value", "group", "y", "seed", "key", "weights", "text"])
     return frame.sort_values(["x", "group", "seed"], kind="stable", na_position="last").reset_index(drop=True)
@@ -274,20 +233,3 @@ def _canon(value):
 
 def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _number(value) -> float | None:
-    return float(value) if _is_number(value) and value == value else None
-
-
-def _stat(path: Path) -> tuple[int, int] | None:
-    try:
-        s = path.stat()
-        return s.st_mtime_ns, s.st_size
-    except OSError:
-        return None
-
-
-def _mtime(path: Path) -> int:
-    s = _stat(path)
-    return s[0] if s else 0
