@@ -6,15 +6,14 @@ weights_only=True)`` can read it: a hostile pickle is refused, never executed.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import platform
-import secrets
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .atomic import atomic_file
 from .config import RunConfig
 from .models import build_model
 from .run import Run
@@ -32,7 +31,7 @@ STALE_TEMPORARY_SECONDS = 3600
 
 
 def save_run(run: Run, path: str | Path) -> Path:
-    """Write ``run`` to ``path`` atomically: a temporary file in the same folder, fsync, rename."""
+    """Write ``run`` to ``path`` atomically (explorer.atomic: a temporary beside it, fsync, rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale_temporaries(path.parent)
@@ -48,38 +47,14 @@ def save_run(run: Run, path: str | Path) -> Path:
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "versions": _plain(versions()),
     }
-    fd, tmp = _create_temporary(path)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, "wb") as f:
+        torch.save(payload, f)
     return path
 
 
-def _create_temporary(path: Path) -> tuple[int, str]:
-    """A new hidden ``.<name>.<random>.tmp`` beside ``path``, opened for writing.
-
-    A checkpoint is as readable as any file the user writes, so it is created with mode 0666 and
-    the kernel applies the umask, as for open(). (mkstemp would make it 0600, and reading the
-    umask means setting it: a process-wide change that races with files other threads create.)
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            return os.open(tmp, flags, 0o666), str(tmp)
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free temporary name for {path.name} in {path.parent}")
-
-
 def sweep_stale_temporaries(folder: str | Path, older_than: float = STALE_TEMPORARY_SECONDS) -> list[Path]:
-    """Delete the hidden ``.<name>.pt.*.tmp`` files that writers killed mid-write left behind.
+    """Delete the hidden ``.<name>.pt.*.tmp`` files (explorer.atomic's temporaries) that writers killed
+    mid-write left behind.
 
     Only files older than ``older_than`` seconds go, so a concurrent writer's file in progress is kept.
     """
