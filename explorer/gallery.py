@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from . import recipes
+from . import metric_registry, recipes
 from .checkpoint import save_run
 from .config import RunConfig
 from .data import load_dataset
@@ -27,7 +27,7 @@ from .views import save_pictures
 EVAL_SAMPLES = GALLERY.samples
 EVAL_SEED = GALLERY.seed
 #: the metrics each index record carries (the dashboard's gallery table and Pinned axes page read them)
-HEADLINE = ("mig", "mig_gaps", "dci_disentanglement", "active_units", "informative_units", "kl", "mi", "z_usage", "recon", "pinned_mi")
+HEADLINE = metric_registry.keys(metric_registry.INDEX)
 
 
 @dataclass(frozen=True)
