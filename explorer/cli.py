@@ -112,16 +112,18 @@ def _train(args) -> int:
 
 
 def _eval(args) -> int:
+    """The registered metrics (explorer.metric_registry) lead, in table order; every other number follows."""
     from .checkpoint import load_run
     from .data import load_dataset
     from .evaluation import evaluate_run
+    from .metric_registry import ordered
 
     run = load_run(args.path)
     t = run.config.train
     dataset = load_dataset(t.dataset, t.npz_path, t.data_root, t.download)
     if args.samples < 2:
         raise ValueError("--samples must be at least 2")
-    result = evaluate_run(run, dataset, n=args.samples, seed=args.seed, full=args.full)
+    result = ordered(evaluate_run(run, dataset, n=args.samples, seed=args.seed, full=args.full))
     if args.json:
         print(json.dumps(result))
     else:
