@@ -64,13 +64,15 @@ class AppServer:
 
 
 @contextmanager
-def running_app(env: dict[str, str] | None = None, start_timeout: float = 60.0) -> Iterator[AppServer]:
-    """A headless app server for the duration of the block; ``env`` adds variables (e.g. EXPLORER_MAX_TRAININGS)."""
+def running_app(env: dict[str, str] | None = None, start_timeout: float = 60.0,
+                cwd: str | Path | None = None) -> Iterator[AppServer]:
+    """A headless app server for the duration of the block; ``env`` adds variables (e.g. EXPLORER_MAX_TRAININGS);
+    ``cwd`` serves another checkout's app.py (a worktree of an older commit), default this repository."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=cwd or ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     done = threading.Event()
     try:

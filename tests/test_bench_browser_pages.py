@@ -1,0 +1,30 @@
+"""bench.browser_pages' report on synthetic numbers: each goal judged met / not met, timeouts never count as met."""
+from bench.browser_pages import PAGES, report, verdict
+
+
+def _r(seconds, exceptions=0):
+    return {"seconds": seconds, "exceptions": exceptions, "note": "" if seconds is not None else "timeout after 300 s"}
+
+
+def test_verdict_needs_every_value_within_the_limit():
+    assert verdict([0.5, 1.0], 1.0) == "met (worst 1.00)"
+    assert verdict([0.5, 1.2], 1.0) == "not met (worst 1.20)"
+    assert verdict([0.5, None], 1.0) == "not met (a timeout)"
+    assert verdict([], 1.0) == "not measured"
+
+
+def test_report_lists_every_page_and_judges_each_goal():
+    first = [_r(2.0) for _ in PAGES]
+    first[2] = _r(None)
+    second = [_r(0.5, exceptions=1 if i == 6 else 0) for i in range(len(PAGES))]
+    compare = [{"step": "open compare?runs=g:collapse", "how": "link", **_r(1.5)},
+               {"step": "add g:cure (2 runs)", "how": "multiselect", **_r(0.8)}]
+    rss = {"after first views": 500.0, "peak, sampled every 0.25 s": 650.0}
+    text = report(first, second, compare, rss, {"start": "0.1", "end": "0.2"})
+    assert all(f"| /{path} |" in text for path, _ in PAGES)
+    assert "| /ladder | timeout after 300 s | 0.50 | 0 / 0 |" in text
+    assert "| /editor | 2.00 | 0.50 | 0 / 1 |" in text
+    assert "every first view ≤ 3 s: not met (a timeout)" in text
+    assert "adding a shipped run ≤ 1 s: met (worst 0.80)" in text
+    assert "second views ≤ 1 s: met (worst 0.50)" in text
+    assert "≤ 600 MB (judged on the sampled peak): not met (worst 650.00)" in text
