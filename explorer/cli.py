@@ -66,6 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     ga.add_argument("--rescore", action="store_true", help="re-evaluate the existing checkpoints, no training")
     ga.add_argument("--stamp", action="store_true",
                     help="record each file's sha256 and provenance in the index, without re-evaluating")
+    ga.add_argument("--views", action="store_true",
+                    help="compute and store every run's views (what the pages show) from its checkpoint, no training")
+
+    vw = sub.add_parser("views", help="compute a checkpoint's views (what the pages show) and store them beside it",
+                        description="Writes <checkpoint>.views.npz (docs/views.md). A sweep run's numbers come from "
+                        "the result.json beside it; any other checkpoint's from the checkpoint itself.")
+    vw.add_argument("checkpoint", type=Path, nargs="+")
+    vw.add_argument("--out", type=Path, default=None, help="where to write (one checkpoint only; default: beside it)")
+    vw.add_argument("--no-extra", action="store_true", help="leave out DCI, SAP and the FactorVAE score (faster)")
 
     sw = sub.add_parser("sweep", help="train a grid of runs, one folder each (every train flag takes a comma list)",
                         description="Train the product of the values given (e.g. --beta 1,4 --seeds 0,1,2) into "
@@ -81,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         commands = {"train": _train, "eval": _eval, "data": _data, "traverse": _traverse, "gallery": _gallery,
-                    "sweep": _sweep}
+                    "sweep": _sweep, "views": _views}
         return commands[args.command](args)
     except (ValueError, CheckpointError, DatasetFileError, DatasetUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -162,7 +171,9 @@ def _traverse(args) -> int:
     from .checkpoint import load_run
     from .code_ranges import PRIOR_LIMIT, model_code_ranges, sweep_values
     from .data import load_dataset
-    from .traversal import grid_gif, labelled_grid_image, row_labels, save_grid_npz, traversal_grid
+    from .grid_images import grid_gif, labelled_grid_image
+    from .naming import row_labels
+    from .traversal import save_grid_npz, traversal_grid
 
     if args.out.suffix.lower() not in (".png", ".gif", ".npz"):
         raise ValueError("--out must end in .png, .gif or .npz")
@@ -199,16 +210,29 @@ def _traverse(args) -> int:
 
 
 def _gallery(args) -> int:
-    from .gallery import ENTRIES, build, rescore, stamp
+    from .gallery import ENTRIES, build, compute_all_views, rescore, stamp
 
     if args.stamp:
         print(f"wrote {stamp(args.out)}")
+        return 0
+    if args.views:
+        print(f"wrote {compute_all_views(args.out, [n.strip() for n in args.only.split(',')] if args.only else None)}")
         return 0
     only = [n.strip() for n in args.only.split(",")] if args.only else None
     unknown = set(only or ()) - {e.name for e in ENTRIES}
     if unknown:
         raise ValueError(f"unknown gallery entries {sorted(unknown)}; choose from {', '.join(e.name for e in ENTRIES)}")
     print(f"wrote {(rescore if args.rescore else build)(args.out, only)}")
+    return 0
+
+
+def _views(args) -> int:
+    from .views import write_checkpoint_views
+
+    if args.out is not None and len(args.checkpoint) > 1:
+        raise ValueError("--out takes one checkpoint; leave it out to write each views file beside its checkpoint")
+    for checkpoint in args.checkpoint:
+        print(f"wrote {write_checkpoint_views(checkpoint, extra=not args.no_extra, out=args.out)}")
     return 0
 
 

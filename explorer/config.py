@@ -14,14 +14,13 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Callable
 
-from .knobs import Knob, knob, knobs
+from .knobs import DECODER_HELP, Knob, knob, knobs
 
 SCHEDULES = ("constant", "linear", "cyclical", "capacity")
 FREE_BITS_MODES = ("sample", "batch")
 ENCODER_INITS = ("he", "torch")
 DATASETS = ("dsprites", "mnist", "fashion-mnist")
-#: explorer.models.DECODERS has exactly these (a test checks), in order of strength.
-DECODER_NAMES = ("mlp", "conv", "broadcast", "pixelcnn1", "pixelcnn2", "pixelcnn4", "pixelcnn8")
+DECODER_NAMES = tuple(DECODER_HELP)
 #: dSprites' factors in the original order (explorer.data.dsprites_grid.FACTOR_NAMES; a test checks they agree).
 FACTOR_NAMES = ("shape", "scale", "orientation", "posX", "posY")
 SCHEDULE_HELP = {

@@ -17,8 +17,12 @@ import traceback
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 from .config import RunConfig
-from .run import Run
+
+if TYPE_CHECKING:  # the run (and torch) arrive with the first training, not with the page that lists jobs
+    from .run import Run
 
 
 #: A run this long measures a pace worth keeping: a shorter one spends a larger share of its time on its
@@ -37,7 +41,7 @@ class Job:
     config: RunConfig
     state: str = "running"  # running, completed, cancelled, diverged, failed
     fraction: float = 0.0
-    phase: str = "preparing"  # preparing, training, evaluating (explorer.trainer.PHASES), then done
+    phase: str = "preparing"  # preparing, training, evaluating (explorer.trainer.PHASES), drawing (views), then done
     step: int = 0
     rate: float | None = None  # steps per second since training began, logging included
     run: Run | None = None
@@ -60,8 +64,11 @@ class Busy(RuntimeError):
 
 
 class JobManager:
-    def __init__(self, max_concurrent: int = 1, max_finished: int = 8, trainer=None, threads: int | None = None):
+    def __init__(self, max_concurrent: int = 1, max_finished: int = 8, trainer=None, threads: int | None = None,
+                 describe=None):
         self.max_concurrent = max_concurrent
+        #: ``describe(run) -> RunViews | None``, called in the worker after a training that brought no views
+        self._describe = describe
         self.max_finished = max_finished
         self._trainer = trainer
         #: torch threads per training (None: torch's default); see ``_work``
@@ -170,6 +177,9 @@ class JobManager:
         extra = {"on_step": on_step} if _accepts(trainer, "on_step") else {}
         try:
             run = trainer(job.config, on_progress=on_progress, stop=job.cancel.is_set, **extra)
+            if getattr(run, "views", None) is None and self._describe is not None:
+                on_step(job.step, 1.0, "drawing")
+                run.views = self._describe(run)
             with self._lock:
                 job.run, job.state, job.error = run, run.status, run.reason
                 job.history = {k: list(v) for k, v in run.history.items()}

@@ -31,3 +31,15 @@ def knob(default, help: str, **kw) -> Any:
 def knobs(dc) -> dict[str, Knob]:
     """field name -> Knob of one config dataclass."""
     return {f.name: f.metadata["knob"] for f in fields(dc) if "knob" in f.metadata}
+
+
+#: name -> one line for the screen, in order of strength; explorer.models.DECODERS builds exactly these (a test checks).
+DECODER_HELP = {
+    "mlp": "factorised, small MLP (z→256→4096): cannot collapse at β=1",
+    "conv": "factorised, standard transposed-conv decoder (Burgess): cannot collapse at β=1",
+    "broadcast": "factorised, spatial broadcast (z tiled over a grid + coordinates): cannot collapse at β=1",
+    "pixelcnn1": "autoregressive, 7×7 mask-A + 1 masked layer (receptive field 4 rows)",
+    "pixelcnn2": "autoregressive, 7×7 mask-A + 2 masked layers (5 rows)",
+    "pixelcnn4": "autoregressive, 7×7 mask-A + 4 masked layers (7 rows)",
+    "pixelcnn8": "autoregressive, 7×7 mask-A + 8 masked layers (11 rows): the strongest, collapses at β=1",
+}

@@ -24,6 +24,8 @@ class Run:
     #: "running", "completed", "cancelled" or "diverged"
     status: str = "running"
     reason: str = ""
+    #: explorer.view_data.RunViews, when whoever trained it also drew what the pages show
+    views: object = None
 
     def last(self, key: str, default=None):
         values = self.history.get(key) or []

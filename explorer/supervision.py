@@ -21,8 +21,6 @@ import numpy as np
 import torch
 
 from .config import pinned_factors
-from .metrics import latent_factor_labels
-from .metrics.collapse import ACTIVE_VARIANCE, INFORMATIVE_NATS
 
 #: A separate random stream for choosing the labelled pool and drawing from it, so that labels
 #: never shift the unsupervised batches (count 0 reproduces the unsupervised run bit for bit).
@@ -85,45 +83,3 @@ def pinned_mi(mi_matrix, factor_entropy, pinned: dict[int, str], factor_names) -
         h = float(factor_entropy[k])
         out[name] = float(mi_matrix[k][dim]) / h if h > 0 and dim < len(mi_matrix[k]) else 0.0
     return out
-
-
-def active_dims(metrics: dict) -> list[int]:
-    """The latents a run's metrics call active (Burda: variance of the posterior mean over the data)."""
-    return [d for d, v in enumerate(metrics.get("posterior_mean_variance") or []) if v > ACTIVE_VARIANCE]
-
-
-def used_dims(metrics: dict) -> list[int]:
-    """The latents that carry information: informative (signal-to-noise) where the run recorded it.
-
-    Burda's count is fooled by a collapsed latent whose means jitter while σ ≈ 1, so a name or a
-    slider goes only to informative dimensions; runs scored before that was recorded fall back
-    to the active ones.
-    """
-    nats = metrics.get("informative_nats")
-    if nats is None:
-        return active_dims(metrics)
-    return [d for d, v in enumerate(nats) if v > INFORMATIVE_NATS]
-
-
-def dimension_names(metrics: dict, factor_names, n_dims: int | None = None) -> list[str]:
-    """A name per latent for every place the dashboard shows one.
-
-    'z0 = posX (pinned)' for a dimension tied to its factor by labels; otherwise 'z3 · posX'
-    for a used dimension (``used_dims``) whose largest MI (over 0.05 nats) is with posX; else plain 'z3'.
-    """
-    pinned = {int(d): name for d, name in (metrics.get("pinned") or {}).items()}
-    mi = metrics.get("mi_matrix")
-    if n_dims is None:
-        n_dims = len(metrics.get("posterior_mean_variance") or metrics.get("kl_per_dim") or [])
-    # below 0.05 nats the dim tells little about any factor
-    best = latent_factor_labels(mi, factor_names, min_mi=0.05, unlabeled="") if mi and factor_names else []
-    active = set(used_dims(metrics))
-    names = []
-    for d in range(n_dims):
-        if d in pinned:
-            names.append(f"z{d} = {pinned[d]} (pinned)")
-        elif d in active and d < len(best) and best[d]:
-            names.append(f"z{d} · {best[d]}")
-        else:
-            names.append(f"z{d}")
-    return names

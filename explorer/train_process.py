@@ -18,8 +18,12 @@ import sys
 import threading
 import time
 
+from typing import TYPE_CHECKING
+
 from .config import RunConfig
-from .run import Run
+
+if TYPE_CHECKING:
+    from .run import Run
 
 #: Step reports are relayed at most this often (phase changes always); a step takes tens of ms.
 STEP_REPORT_SECONDS = 0.25
@@ -28,9 +32,11 @@ _POLL_SECONDS = 0.1
 _HEADER = struct.Struct("!I")
 
 
-def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=None, threads: int | None = None) -> Run:
+def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=None, threads: int | None = None,
+                     views: bool = False) -> "Run":
     """``train(config, …)`` run in a fresh ``python -m explorer.train_process``; ``stop()`` is polled here
-    and passed on. ``threads`` sets the child's torch threads (None: torch's default). Raises
+    and passed on. ``threads`` sets the child's torch threads (None: torch's default); with ``views`` the
+    child also computes the run's views (``explorer.views.job_views``) and the run comes back with them. Raises
     RuntimeError with the child's own message if it fails, or if it dies without a result.
 
     A plain subprocess, not multiprocessing: spawn would re-import the server's ``__main__``."""
@@ -42,7 +48,7 @@ def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=Non
     messages: queue.Queue = queue.Queue()
     threading.Thread(target=_relay, args=(child.stdout, messages), daemon=True, name="train-relay").start()
     try:
-        _send(child.stdin, {"config": config.to_dict(), "threads": threads})
+        _send(child.stdin, {"config": config.to_dict(), "threads": threads, "views": views})
         cancelled = False
         while True:
             if not cancelled and stop is not None and stop():
@@ -55,6 +61,8 @@ def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=Non
             if kind == "step" and on_step is not None:
                 on_step(*payload)
             elif kind == "progress" and on_progress is not None:
+                from .run import Run
+
                 history, fraction = payload
                 on_progress(Run(config=config, model=None, history=history), fraction)
             elif kind == "done":
@@ -104,14 +112,15 @@ def _relay(stream, messages: queue.Queue) -> None:
         messages.put(("eof", None))
 
 
-def _rebuild(config: RunConfig, payload: dict) -> Run:
+def _rebuild(config: RunConfig, payload: dict) -> "Run":
     from .models import build_model
+    from .run import Run
 
     model = build_model(config.model)
     model.load_state_dict(payload["state"])
     model.eval()
     return Run(config=config, model=model, history=payload["history"], metrics=payload["metrics"],
-               status=payload["status"], reason=payload["reason"])
+               status=payload["status"], reason=payload["reason"], views=payload.get("views"))
 
 
 def _child() -> None:
@@ -153,12 +162,18 @@ def _child() -> None:
                 last[0], last[1] = now, phase
                 send(("step", (step, fraction, phase)))
 
-        def on_progress(run: Run, fraction: float) -> None:
+        def on_progress(run, fraction: float) -> None:
             send(("progress", (run.history, fraction)))  # pickled at once: a snapshot, no copy needed
 
         run = train(RunConfig.from_dict(job["config"]), on_progress=on_progress, stop=stop.is_set, on_step=on_step)
+        views = None
+        if job.get("views"):  # what the pages will show, drawn here so the server never decodes for a visitor
+            from .views import job_views
+
+            on_step(int(run.metrics.get("steps") or 0), 1.0, "drawing")
+            views = job_views(run)
         send(("done", {"state": run.model.state_dict(), "history": run.history, "metrics": run.metrics,
-                       "status": run.status, "reason": run.reason}))
+                       "status": run.status, "reason": run.reason, "views": views}))
     except BaseException as exc:  # the parent re-raises it with this message
         send(("error", f"{exc.__class__.__name__}: {exc}"))
     finally:

@@ -61,7 +61,9 @@ def test_traversal_grid_labels_png_and_gif():
 
     from PIL import Image
 
-    from explorer.traversal import grid_gif, labelled_grid_image, row_labels, traversal_codes, traversal_grid
+    from explorer.grid_images import grid_gif, labelled_grid_image
+    from explorer.naming import row_labels
+    from explorer.traversal import traversal_codes, traversal_grid
 
     codes = traversal_codes(np.array([0.5, -1.0]), np.linspace(-3, 3, 4))
     assert codes.shape == (8, 2)

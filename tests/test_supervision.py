@@ -8,9 +8,9 @@ import torch
 from explorer.checkpoint import load_run, save_run
 from explorer.cli import main as cli
 from explorer.data import ProceduralDSprites
-from explorer.supervision import LabelledPool, dimension_names, pinned_factors, standardised_targets
+from explorer.naming import dimension_names, row_labels
+from explorer.supervision import LabelledPool, pinned_factors, standardised_targets
 from explorer.trainer import train
-from explorer.traversal import row_labels
 from helpers import tiny_config
 
 FACTORS = ("shape", "scale", "orientation", "posX", "posY")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from .base import ImageDataset
 from .dsprites import NpzDSprites, ProceduralDSprites, DatasetFileError
-from .torchvision_sets import DatasetUnavailable, TorchvisionDigits
 
 DATASETS = ("dsprites", "mnist", "fashion-mnist")
 
@@ -13,8 +12,19 @@ def load_dataset(name: str, npz_path: str | None = None, root: str = "data", dow
     if name == "dsprites":
         return NpzDSprites(npz_path) if npz_path else ProceduralDSprites()
     if name in ("mnist", "fashion-mnist"):
+        from .torchvision_sets import TorchvisionDigits
+
         return TorchvisionDigits(name, root=root, download=download)
     raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
+
+
+def __getattr__(name: str):
+    """The torchvision-backed names load torchvision only when someone asks for them."""
+    if name in ("DatasetUnavailable", "TorchvisionDigits"):
+        from . import torchvision_sets
+
+        return getattr(torchvision_sets, name)
+    raise AttributeError(name)
 
 
 __all__ = [

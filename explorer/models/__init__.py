@@ -1,21 +1,17 @@
 """The β-VAE: Burgess encoder + a decoder chosen by name (its 'strength')."""
 from __future__ import annotations
 
+from ..config import DECODER_HELP
 from .encoder import BurgessEncoder
 from .factorised import BroadcastDecoder, ConvDecoder, MLPDecoder
 from .pixelcnn import PixelCNNDecoder
 from .vae import VAE
 
-#: name -> (class, extra kwargs, one-line description); order = increasing strength.
-DECODERS = {
-    "mlp": (MLPDecoder, {}, "factorised, small MLP (z→256→4096): cannot collapse at β=1"),
-    "conv": (ConvDecoder, {}, "factorised, standard transposed-conv decoder (Burgess): cannot collapse at β=1"),
-    "broadcast": (BroadcastDecoder, {}, "factorised, spatial broadcast (z tiled over a grid + coordinates): cannot collapse at β=1"),
-    "pixelcnn1": (PixelCNNDecoder, {"n_layers": 1}, "autoregressive, 7×7 mask-A + 1 masked layer (receptive field 4 rows)"),
-    "pixelcnn2": (PixelCNNDecoder, {"n_layers": 2}, "autoregressive, 7×7 mask-A + 2 masked layers (5 rows)"),
-    "pixelcnn4": (PixelCNNDecoder, {"n_layers": 4}, "autoregressive, 7×7 mask-A + 4 masked layers (7 rows)"),
-    "pixelcnn8": (PixelCNNDecoder, {"n_layers": 8}, "autoregressive, 7×7 mask-A + 8 masked layers (11 rows): the strongest, collapses at β=1"),
-}
+#: name -> (class, extra kwargs, one-line description); order = increasing strength (the words live in config).
+DECODERS = {name: (cls, extra, DECODER_HELP[name]) for name, cls, extra in (
+    ("mlp", MLPDecoder, {}), ("conv", ConvDecoder, {}), ("broadcast", BroadcastDecoder, {}),
+    ("pixelcnn1", PixelCNNDecoder, {"n_layers": 1}), ("pixelcnn2", PixelCNNDecoder, {"n_layers": 2}),
+    ("pixelcnn4", PixelCNNDecoder, {"n_layers": 4}), ("pixelcnn8", PixelCNNDecoder, {"n_layers": 8}))}
 
 
 

@@ -120,6 +120,9 @@ def progress_line(snap: dict) -> str:
     if phase == "evaluating":
         return (f"Evaluating the final model on {t.eval_samples:,} images (MIG, active units, I(x;z), "
                 f"reconstruction on {min(500, t.eval_samples):,})…")
+    if phase == "drawing":
+        return ("Drawing what the pages will show: traversals, reconstructions, where the decoder reads z, the "
+                "latent-vs-factor grid and the KL split (once, so that Compare opens this run at once)…")
     if phase != "training":
         return (f"Preparing run {snap['id']}: drawing the {t.eval_samples:,}-image evaluation sample and "
                 "measuring the untrained model…")
