@@ -107,7 +107,7 @@ def evaluate(model: VAE, dataset: ImageDataset, n: int = 10_000, seed: int = 0, 
 
     ``full`` adds the slower disentanglement scores where factors exist: SAP, the FactorVAE
     score (1,000 training / 500 evaluation votes instead of disentanglement_lib's 10,000 / 5,000,
-    so it takes seconds, not minutes) and DCI with random forests (``dci_model``): the
+    so it takes seconds, not minutes; fewer below 5,000 images, so a small sample stays small) and DCI with random forests (``dci_model``): the
     gradient-boosted trees of disentanglement_lib take about 4 minutes on 10,000 codes here,
     random forests about 20 s, and the scores differ, so the model is reported beside them.
     ``with_dci`` adds only DCI. ``pinned`` (dim -> factor, for runs trained with labels) adds
@@ -131,7 +131,7 @@ def evaluate(model: VAE, dataset: ImageDataset, n: int = 10_000, seed: int = 0, 
         out["sap"] = float(M.sap(mu, sample.factors)["sap"])
         fv = M.factor_vae_score(
             dataset, lambda imgs: encode(model, imgs)[0], seed,
-            n_variance=min(n, 10_000), n_train=1000, n_eval=500,
+            n_variance=min(n, 10_000), n_train=min(1000, n // 5), n_eval=min(500, n // 10),
         )
         out["factor_vae"] = float(fv["eval_accuracy"])
         out["factor_vae_active_dims"] = int(fv["num_active_dims"])

@@ -7,7 +7,6 @@ records for each run the ``python -m explorer train`` command that reproduces it
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import torch
 
 from . import metric_registry, recipes
+from .atomic import write_text
 from .checkpoint import save_run
 from .config import RunConfig
 from .data import load_dataset
@@ -22,10 +22,12 @@ from .evaluation import evaluate_run
 from .flags import to_argv
 from .protocols import GALLERY
 from .provenance import file_sha256, head_commit, provenance, weights_commit, weights_digest
-from .views import save_pictures
+from .views import write_views
 
 EVAL_SAMPLES = GALLERY.samples
 EVAL_SEED = GALLERY.seed
+#: what every gallery number is measured on, as a views file names it
+GALLERY_SAMPLE = {"name": GALLERY.name, "samples": GALLERY.samples, "seed": GALLERY.seed}
 #: the metrics each index record carries (the dashboard's gallery table and Pinned axes page read them)
 HEADLINE = metric_registry.keys(metric_registry.INDEX)
 
@@ -135,9 +137,33 @@ def stamp(out_dir: Path = Path("checkpoints"), log=print) -> Path:
         trained_at = before.get("trained_at_commit") if before.get("weights_sha256") == weights else weights_commit(path)
         sample = record.get("metrics_sample") or {"samples": EVAL_SAMPLES, "seed": EVAL_SEED}
         record["provenance"] = provenance(path, record, sample["samples"], sample["seed"], trained_at)
-        if record.get("pictures"):
-            record["pictures_sha256"] = file_sha256(out_dir / record["pictures"])
+        if record.get("views"):
+            record["views_sha256"] = file_sha256(out_dir / record["views"])
         log(f"{record['name']}: sha256 {record['provenance']['sha256'][:12]}…, weights from {trained_at or 'unknown'}")
+        _write_index(index_path, record)
+    return index_path
+
+
+def compute_all_views(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, log=print) -> Path:
+    """Compute and store every indexed run's views from its checkpoint (no training, no rescoring), and
+    record each views file's name and sha256 in the index: what ``--views`` runs after a format change."""
+    from .checkpoint import load_run
+
+    index_path = out_dir / "index.json"
+    for record in json.loads(index_path.read_text())["runs"]:
+        if only and record["name"] not in only:
+            continue
+        start = time.perf_counter()
+        path = out_dir / record["file"]
+        run = load_run(path)
+        views = write_views(run, load_dataset(run.config.train.dataset, run.config.train.npz_path,
+                                              run.config.train.data_root), path, GALLERY_SAMPLE)
+        if record.get("pictures"):  # the autoregressive runs' old picture files: the views hold them now
+            (out_dir / record["pictures"]).unlink(missing_ok=True)
+        record.pop("pictures", None), record.pop("pictures_sha256", None)
+        record.update({"views": views.name, "views_sha256": file_sha256(views)})
+        log(f"{record['name']}: wrote {views.name} ({views.stat().st_size / 1e3:.0f} kB) in "
+            f"{time.perf_counter() - start:.0f} s")
         _write_index(index_path, record)
     return index_path
 
@@ -151,7 +177,7 @@ def _score_and_save(run, path: Path, record: dict, index_path: Path, log, traine
     dataset = load_dataset(run.config.train.dataset, run.config.train.npz_path, run.config.train.data_root)
     run.metrics.update(evaluate_run(run, dataset, n=EVAL_SAMPLES, seed=EVAL_SEED, with_dci=True))
     save_run(run, path)
-    pictures = save_pictures(run.model, dataset, path)
+    views = write_views(run, dataset, path, GALLERY_SAMPLE)
     m = run.metrics
     if trained_at is None:
         before = record.get("provenance") or {}
@@ -159,8 +185,7 @@ def _score_and_save(run, path: Path, record: dict, index_path: Path, log, traine
         trained_at = before.get("trained_at_commit") if before.get("weights_sha256") == weights else weights_commit(path)
     # the config always comes from the checkpoint itself, so a rescore also mends a stale index record
     record = {**record, "file": path.name, "config": run.config.to_dict(),
-              "pictures": pictures.name if pictures else None,
-              "pictures_sha256": file_sha256(pictures) if pictures else None,
+              "views": views.name, "views_sha256": file_sha256(views),
               "metrics_sample": {"samples": EVAL_SAMPLES, "seed": EVAL_SEED},
               "metrics": {k: m[k] for k in HEADLINE if k in m}}
     record["provenance"] = provenance(path, record, EVAL_SAMPLES, EVAL_SEED, trained_at)
@@ -178,6 +203,4 @@ def _write_index(index_path: Path, record: dict) -> None:
     by_name[record["name"]] = record
     order = [e.name for e in ENTRIES]
     index = {"runs": sorted(by_name.values(), key=lambda r: order.index(r["name"]) if r["name"] in order else 99)}
-    tmp = index_path.with_suffix(f".json.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(index, indent=1) + "\n")
-    tmp.replace(index_path)
+    write_text(index_path, json.dumps(index, indent=1) + "\n")

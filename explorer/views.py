@@ -1,12 +1,10 @@
-"""Every model call the dashboard makes, numpy in and out; and the views the gallery ships precomputed.
+"""Every model call the dashboard makes, numpy in and out, and the one function that computes a run's views.
 
-The UI never touches torch: it encodes, draws, traverses and reconstructs through these functions.
-
+The UI never touches torch directly: it encodes, draws, traverses and reconstructs through these
+functions. ``compute_views`` runs them all once for a run and returns an ``explorer.view_data.RunViews``,
+which is stored beside the weights (``write_views``) so that pages which only show never load a model.
 An autoregressive run's pictures are means of exact samples (``explorer.pictures``): tens of
-seconds of sequential decoding on a CPU. The gallery computes its runs' default view once, when it
-is built, and stores it beside the checkpoint (``<name>.pictures.npz``); the app uses the stored
-arrays when the requested view is exactly the default one, and decodes anything else on demand.
-Factorised runs need no file: one parallel pass draws them.
+seconds of sequential decoding on a CPU, paid once here instead of by every visitor.
 """
 from __future__ import annotations
 
@@ -16,19 +14,11 @@ import numpy as np
 import torch
 
 from .code_ranges import model_code_ranges, sweep_values
-from .pictures import AR_SAMPLES, mean_images, sample_images
+from .pictures import AR_SAMPLES, mean_images, picture_note, sample_images
 from .protocols import EXTRA, SPLIT
 from .traversal import traversal_grid
+from .view_data import COLUMNS, DEFAULT_RANGE, RECON_INDICES, START_INDEX, RunViews, save_views, to_uint8, views_path
 from .z_usage import z_usage_maps
-
-#: The default traversal start: a mid-sized heart in the middle of the canvas (dSprites index).
-START_INDEX = 614_928
-#: A fixed, varied set of dSprites images for reconstructions and z-usage maps (every shape, several scales/positions).
-RECON_INDICES = (12345, 98765, 245760 + 40960 * 3 + 1024 * 7 + 32 * 20 + 9, 491520 + 40960 * 5 + 1024 * 13 + 32 * 5 + 25,
-                 600000, 700001, 333333, 150000)
-DEFAULT_RANGE = "data"
-COLUMNS = 8
-PICTURES_SUFFIX = ".pictures.npz"
 
 
 def start_code(model, dataset, index: int | None) -> np.ndarray:
@@ -108,32 +98,90 @@ def kl_split(model, dataset) -> dict:
     return kl_decomposition(mu, logvar, seed=SPLIT.seed)
 
 
-def pictures_path(checkpoint: Path) -> Path:
-    return checkpoint.with_name(checkpoint.stem + PICTURES_SUFFIX)
+def compute_views(run, dataset, metrics_sample: dict, checkpoint_sha256: str = "", extra: bool = True) -> RunViews:
+    """Every view a page shows of ``run``, computed once from its weights (tens of seconds; minutes for an
+    autoregressive decoder). ``metrics_sample`` names the images ``run.metrics`` were measured on;
+    ``extra`` adds DCI, SAP and the FactorVAE score on the ``EXTRA`` sample (dSprites runs only)."""
+    import datetime as _dt
+
+    model = run.model
+    model.eval()
+    start = START_INDEX % dataset.n_images  # another dataset's images: the indices wrap to its size
+    indices = np.asarray(RECON_INDICES, dtype=np.int64) % dataset.n_images
+    grid, values, info = traversal_view(model, dataset, start)
+    originals = dataset.images(indices)[:, 0]
+    maps, totals = usage_view(model, dataset, indices)
+    has_factors = tuple(getattr(dataset, "factor_names", None) or ()) == ("shape", "scale", "orientation", "posX", "posY")
+    scores = {}
+    if extra and has_factors:
+        scores = {"scores": extra_scores(model, dataset),
+                  "sample": {"name": EXTRA.name, "samples": EXTRA.samples, "seed": EXTRA.seed}}
+    split = kl_split(model, dataset)
+    split["sample"] = {"name": SPLIT.name, "samples": SPLIT.samples, "seed": SPLIT.seed}
+    return RunViews(
+        config=run.config, metrics=dict(run.metrics), history={k: list(v) for k, v in run.history.items()},
+        metrics_sample=dict(metrics_sample), autoregressive=bool(model.autoregressive),
+        latent_dim=int(model.encoder.latent_dim), picture_note=picture_note(model), traversal=grid, values=values,
+        samples=int(info.get("samples", 0)), recon=reconstruction_view(model, dataset, indices),
+        originals=to_uint8(originals), start_image=to_uint8(dataset.images(np.array([start]))[0, 0]), usage_maps=maps,
+        usage_totals=totals, kl_split=split, extra=scores,
+        latent_factors=factor_means(model) if has_factors else None, checkpoint_sha256=checkpoint_sha256,
+        status=run.status, created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
 
 
-def save_pictures(model, dataset, checkpoint: Path) -> Path | None:
-    """Store the default view of an autoregressive run beside its checkpoint (nothing for factorised ones)."""
-    if not model.autoregressive:
+def write_views(run, dataset, checkpoint: Path, metrics_sample: dict, extra: bool = True, out: Path | None = None) -> Path:
+    """Compute ``run``'s views and store them beside ``checkpoint`` (which must already be written), or at ``out``."""
+    from .provenance import file_sha256
+
+    views = compute_views(run, dataset, metrics_sample, file_sha256(checkpoint), extra=extra)
+    return save_views(views, out or views_path(checkpoint))
+
+
+def metrics_sample_of(run, checkpoint: Path) -> tuple[dict, dict]:
+    """(metrics, the sample they were measured on) for a checkpoint on disk: a sweep run's come from the
+    ``result.json`` beside it (the sweep's fresh sample), a gallery file's from the checkpoint (the gallery
+    evaluated it before saving), any other's from the checkpoint (the trainer's final evaluation)."""
+    import json
+
+    from .protocols import GALLERY
+
+    result_path = checkpoint.parent / "result.json"
+    if result_path.exists():
+        result = json.loads(result_path.read_text())
+        sample = result.get("metrics_sample") or {}
+        return ({**(result.get("metrics") or {}), **run.metrics},
+                {"name": "sweep (fresh)", "samples": sample.get("samples"), "seed": sample.get("seed")})
+    index_path = checkpoint.parent / "index.json"
+    if index_path.exists() and any(r.get("file") == checkpoint.name for r in json.loads(index_path.read_text())["runs"]):
+        return run.metrics, {"name": GALLERY.name, "samples": GALLERY.samples, "seed": GALLERY.seed}
+    return run.metrics, final_sample(run.config)
+
+
+def final_sample(config) -> dict:
+    """The images ``train()``'s closing scores were measured on (``protocols.FINAL``, offset by the seed)."""
+    from .protocols import FINAL
+
+    return {"name": FINAL.name, "samples": config.train.eval_samples, "seed": FINAL.for_seed(config.train.seed).seed}
+
+
+def job_views(run) -> RunViews | None:
+    """The views of a run trained on the server, right after its training (the slow scores left out: they
+    would add tens of seconds to every page run); None for a run whose weights are not worth drawing."""
+    from .data import load_dataset
+
+    if run.model is None or run.status not in ("completed", "cancelled"):
         return None
-    grid, values, info = traversal_view(model, dataset)
-    path = pictures_path(checkpoint)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, traversal=grid.astype(np.float16), values=values, start=np.int64(START_INDEX),
-                        range=np.asarray(DEFAULT_RANGE), samples=np.int64(info["samples"]),
-                        recon=reconstruction_view(model, dataset).astype(np.uint8),
-                        recon_indices=np.asarray(RECON_INDICES, dtype=np.int64))
-    tmp.replace(path)
-    return path
+    t = run.config.train
+    return compute_views(run, load_dataset(t.dataset, t.npz_path, t.data_root), final_sample(run.config), extra=False)
 
 
-def load_pictures(checkpoint: Path) -> dict | None:
-    """The stored default view, or None when there is none (or it cannot be read)."""
-    path = pictures_path(checkpoint)
-    if not path.exists():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except (OSError, ValueError):
-        return None
+def write_checkpoint_views(checkpoint: Path, extra: bool = True, out: Path | None = None) -> Path:
+    """``python -m explorer views``: load a checkpoint, compute its views, store them beside it."""
+    from .checkpoint import load_run
+    from .data import load_dataset
+
+    checkpoint = Path(checkpoint)
+    run = load_run(checkpoint)
+    run.metrics, sample = metrics_sample_of(run, checkpoint)
+    t = run.config.train
+    return write_views(run, load_dataset(t.dataset, t.npz_path, t.data_root), checkpoint, sample, extra=extra, out=out)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import tiny_gallery as tiny
-from explorer import gallery
+from explorer import gallery, views
 from explorer.checkpoint import load_run, save_run
 from explorer.cli import main
 
@@ -21,6 +21,7 @@ def tiny_gallery(monkeypatch):
     )
     monkeypatch.setattr(gallery, "ENTRIES", entries)
     monkeypatch.setattr(gallery, "EVAL_SAMPLES", 200)
+    monkeypatch.setattr(views, "EXTRA", tiny.SMALL_EXTRA)  # the slow scores of tiny runs' views on a small sample
     return entries
 
 
@@ -107,13 +108,17 @@ def test_every_shipped_file_matches_the_sha256_its_index_records_and_says_where_
     from pathlib import Path
 
     from explorer.provenance import file_sha256
+    from explorer.view_data import load_views
 
     root = Path(__file__).parent.parent / "checkpoints"
     for record in json.loads((root / "index.json").read_text())["runs"]:
         p = record["provenance"]
         assert file_sha256(root / record["file"]) == p["sha256"], record["name"]
-        if record.get("pictures"):
-            assert file_sha256(root / record["pictures"]) == record["pictures_sha256"], record["name"]
+        # every shipped run has views (what the pages show), computed from exactly this checkpoint
+        assert file_sha256(root / record["views"]) == record["views_sha256"], record["name"]
+        views = load_views(root / record["views"], p["sha256"])
+        assert views.metrics["mig"] == record["metrics"]["mig"] and views.metrics_sample["name"] == "gallery"
+        assert views.extra["scores"]["dci_disentanglement"] is not None, record["name"]
         assert p["command"] == record["command"] and p["versions"].get("torch")
         assert p["trained_at_commit"] and len(p["trained_at_commit"]) == 40, record["name"]
         assert p["metrics"]["samples"] == record["metrics_sample"]["samples"] and "mig" in p["metrics"]["estimators"]

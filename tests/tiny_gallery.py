@@ -1,8 +1,12 @@
 """A gallery of tiny runs (a second's training each) for the page tests: same builder, same index, tiny models."""
 import pytest
 
-from explorer import gallery
+from explorer import gallery, views
 from explorer.flags import parse_train
+from explorer.protocols import Protocol
+
+#: The slow scores of a tiny run's views on a small sample: what is tested is that they are stored and shown.
+SMALL_EXTRA = Protocol("extra", 600, 7, "tests: DCI, SAP and FactorVAE of tiny runs")
 
 
 def build(tmp_path_factory, label: str, entries: tuple) -> object:
@@ -11,6 +15,7 @@ def build(tmp_path_factory, label: str, entries: tuple) -> object:
     mp = pytest.MonkeyPatch()
     mp.setattr(gallery, "ENTRIES", entries)
     mp.setattr(gallery, "EVAL_SAMPLES", 200)
+    mp.setattr(views, "EXTRA", SMALL_EXTRA)
     gallery.build(out, log=lambda *_: None)
     mp.undo()
     return out

@@ -117,12 +117,19 @@ def _train_and_score(task: Task, attempt: int) -> dict:
     eval_seconds = time.perf_counter() - clock
     measured = {**scores, "steps": run.metrics["steps"]}
     run.metrics.update(scores)
-    if task.keep_weights:
-        save_run(run, Path(task.out) / task.key / CHECKPOINT)
+    views_seconds = None
+    if task.keep_weights:  # the pages show the run from its views, drawn here once (without the slow scores)
+        from ..views import write_views
+
+        checkpoint = save_run(run, Path(task.out) / task.key / CHECKPOINT)
+        clock = time.perf_counter()
+        write_views(run, dataset, checkpoint, {"name": "sweep (fresh)", **sample}, extra=False)
+        views_seconds = round(time.perf_counter() - clock, 3)
     metrics = {k: measured.get(k) for k in HEADLINE}
     host = {"hostname": socket.gethostname(), "backend": task.backend, "torch": str(torch.__version__),
             "threads": torch.get_num_threads()}
     timings = {"train_seconds": round(train_seconds, 3), "eval_seconds": round(eval_seconds, 3),
+               **({"views_seconds": views_seconds} if views_seconds is not None else {}),
                "started": started, "finished": now()}
     return record(task, attempt, run.status, run.reason, metrics=metrics, metrics_sample=sample, history=run.history,
                   timings=timings, host=host, checkpoint=CHECKPOINT if task.keep_weights else None)
