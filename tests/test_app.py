@@ -279,7 +279,7 @@ def test_compare_splits_each_runs_kl_and_the_parts_add_up_to_it():
     bars = [t for t in json.loads(chart.proto.spec)["data"] if t["type"] == "bar"]
     assert [t["name"].split(":")[0] for t in bars] == ["index-code MI I(x; z)", "total correlation", "dimension-wise KL"]
     for ref in ("g:b1", "g:b4"):
-        split = runs.cached_kl_split(ref, runs.get_run(ref)[0])
+        split = runs.views_for(ref).views.kl_split  # stored with the run when the gallery was built
         assert split["mi"] + split["tc"] + split["dim_kl"] == pytest.approx(split["kl_mc"])
         shown = [float(t["text"][[y.rstrip(" †") for y in t["y"]].index(ref)]) for t in bars]
         assert shown == pytest.approx([split["mi"], split["tc"], split["dim_kl"]], abs=0.006)  # labels round to 0.01
@@ -291,6 +291,6 @@ def test_each_run_says_when_it_is_a_beta_tcvae():
     at.run()
     assert not at.exception
     weight = RunConfig().objective.tc_weight
-    assert runs.get_run("g:b1")[0].config.objective.tc_weight == weight > 0
+    assert runs.views_for("g:b1").views.config.objective.tc_weight == weight > 0
     captions = [c.value for c in at.caption if c.value.startswith("β = ")]
     assert len(captions) == 1 and f"total-correlation weight {weight:g} (a β-TCVAE)" in captions[0]

@@ -4,7 +4,7 @@ Page tests drive the page headless with AppTest on a two-run tiny gallery; the l
 tested as pure functions (explorer.ui.editor_link).
 """
 import io
-import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,8 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 import tiny_gallery as tiny
 from explorer import gallery
-from explorer.supervision import active_dims
-from explorer.ui import page_editor, runs
+from explorer.gallery_index import read_index
+from explorer.naming import active_dims
+from explorer.ui import page_editor, run_models, runs
 from explorer.ui.editor_link import (MAX_IMAGE_CHARS, WIDEN, LinkValueError, decode_image, encode_image, format_edits,
                                      nice_step, parse_edits, slider_range)
 
@@ -34,9 +35,9 @@ def tiny_gallery(tmp_path_factory):
 def _app_state(tiny_gallery, monkeypatch):
     """Caches are process-wide: clear them around every test. The app reads the tiny gallery; b4 has the top MIG."""
     monkeypatch.setattr(runs, "GALLERY_DIR", tiny_gallery)
-    records = json.loads((tiny_gallery / "index.json").read_text())["runs"]
+    records = read_index(tiny_gallery)
     migs = {"b1": 0.05, "b4": 0.43}  # listed first, β = 1 is what the page used to open on
-    patched = [{**r, "metrics": {**r["metrics"], "mig": migs[r["name"]]}} for r in records]
+    patched = [replace(r, metrics={**r.metrics, "mig": migs[r.name]}) for r in records]
     monkeypatch.setattr(runs, "gallery_index", lambda: patched)
     # two training steps leave no latent informative (signal above its own noise); these tests are about sliders
     # and links, so the page offers Burda's active dimensions instead
@@ -89,8 +90,8 @@ def test_opens_on_the_most_disentangled_gallery_run_with_sliders_that_agree_with
     assert "most disentangled run by MIG 0.43" in " ".join(c.value for c in at.caption)
     assert len(at.slider) == 3  # fails if the page shows no slider at all (all three tiny dims are active)
     assert "1st–99th percentile" in at.markdown[0].value and f"{WIDEN:.0%}" in at.markdown[0].value
-    run, _ = runs.get_run("g:b4")
-    lo, hi = runs.cached_code_ranges("g:b4", "data", run)
+    run, _ = run_models.get_run("g:b4")
+    lo, hi = run_models.cached_code_ranges("g:b4", "data", run)
     for d, s in enumerate(at.slider):
         assert s.min <= s.value <= s.max  # the encoded value, where the slider starts
         a, b = lo[d] - WIDEN * (hi[d] - lo[d]), hi[d] + WIDEN * (hi[d] - lo[d])

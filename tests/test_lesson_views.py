@@ -3,14 +3,19 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from explorer.traversal import row_labels
+from explorer.config import ObjectiveConfig, RunConfig
+from explorer.gallery_index import GalleryRecord
+from explorer.naming import row_labels
 from explorer.ui.figures import curves_figure, kl_heatmap, off_scale_range, rate_distortion_figure
 from explorer.ui.lessons import collapse_summary, ladder_points, ladder_summary, seed_spread_summary
 
 
+def _record(name, metrics, beta=1.0, role="beta-ladder"):
+    return GalleryRecord(name, name, role, f"{name}.pt", RunConfig(objective=ObjectiveConfig(beta=beta)), metrics)
+
+
 def _rung(beta, mig, recon, units, kl):
-    return {"name": f"b{beta:g}", "config": {"objective": {"beta": beta}},
-            "metrics": {"mig": mig, "recon": recon, "informative_units": units, "kl": kl}}
+    return _record(f"b{beta:g}", {"mig": mig, "recon": recon, "informative_units": units, "kl": kl}, beta=beta)
 
 
 def test_the_ladder_summary_says_what_its_numbers_show_and_changes_when_they_do():
@@ -27,11 +32,11 @@ def test_the_ladder_summary_says_what_its_numbers_show_and_changes_when_they_do(
 
 
 def test_the_collapse_summary_reports_the_ratio_and_refuses_to_claim_a_lesson_the_numbers_do_not_show():
-    collapse = {"metrics": {"z_usage": 1.5, "informative_units": 0, "kl": 0.31, "mi": 0.28}}
-    cure = {"metrics": {"z_usage": 54.4, "informative_units": 10, "kl": 9.4, "mi": 6.0}}
+    collapse = _record("collapse", {"z_usage": 1.5, "informative_units": 0, "kl": 0.31, "mi": 0.28}, role="collapse")
+    cure = _record("cure", {"z_usage": 54.4, "informative_units": 10, "kl": 9.4, "mi": 6.0}, role="cure")
     text = collapse_summary(collapse, cure)
     assert "saves 1.5 nats" in text and "54.4 nats (36× more)" in text and "draws without its code" in text
-    weak = {"metrics": {**cure["metrics"], "z_usage": 3.0}}
+    weak = _record("cure", {**cure.metrics, "z_usage": 3.0}, role="cure")
     assert "differ less than the lesson expects" in collapse_summary(collapse, weak)
 
 

@@ -10,7 +10,8 @@ from explorer.data.base import ImageDataset
 from explorer.jobs import JobManager
 from explorer.models import build_model
 from explorer.run import Run
-from explorer.ui import runs
+from explorer.ui import run_models, runs
+from explorer.views import compute_views, final_sample, job_views
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +55,7 @@ def _pictures(at) -> list[str]:
 
 def test_a_configuration_trained_again_after_a_cancel_shows_the_new_weights(monkeypatch):
     """The job id is the configuration's key, so it comes back; pictures cached under it must not."""
-    manager = JobManager(trainer=_Weights())
+    manager = JobManager(trainer=_Weights(), describe=job_views)  # as the server's: each run draws its views
     monkeypatch.setattr(runs, "job_manager", lambda: manager)
     config = RunConfig(ModelConfig(latent_dim=3, decoder="conv"), train=TrainConfig(steps=2))
     first = manager.wait(manager.submit(config).id, timeout=30)
@@ -91,12 +92,14 @@ def test_a_run_on_another_dataset_is_shown_with_that_datasets_images(monkeypatch
     torch.manual_seed(0)
     run = Run(config=config, model=build_model(config.model).eval(), status="completed",
               metrics={"kl_per_dim": [1.0, 1.0, 1.0]})
-    monkeypatch.setattr(runs, "_dataset", lambda name, npz, root: _Digits() if name == "mnist" else None)
-    shown = runs.dataset_images([614_928, 3], run)
+    monkeypatch.setattr(run_models, "_dataset", lambda name, npz, root: _Digits() if name == "mnist" else None)
+    shown = run_models.dataset_images([614_928, 3], run)
     assert np.array_equal(shown, _Digits().images([0, 0]))  # the run's own images (indices wrap to its size)
-    manager = JobManager(trainer=lambda c, on_progress=None, stop=None: run)
+    manager = JobManager(trainer=lambda c, on_progress=None, stop=None: run,
+                         describe=lambda r: compute_views(r, _Digits(), final_sample(r.config), extra=False))
     monkeypatch.setattr(runs, "job_manager", lambda: manager)
     job = manager.wait(manager.submit(config).id, timeout=30)
+    assert np.array_equal(job.run.views.originals, (_Digits().images([0] * 8)[:, 0] * 255).astype(np.uint8))
     at = _compare(f"j:{job.id}").run()
     assert not at.exception
     charts = " ".join(c.proto.spec for c in at.get("plotly_chart"))
@@ -114,8 +117,8 @@ def test_a_gallery_file_that_differs_from_its_recorded_sha256_is_refused_with_on
                                                                   "--batch-size", "8", "--eval-samples", "64",
                                                                   "--steps", "2")),))
     monkeypatch.setattr(runs, "GALLERY_DIR", built)
-    run, error = runs.get_run("g:a")
-    assert error is None and run is not None
+    run, error = run_models.get_run("g:a")
+    assert error is None and run is not None and runs.views_for("g:a").views is not None
     from explorer.ui.run_views import provenance_text
 
     assert "sha256" in provenance_text("g:a") and "Reproduce" in provenance_text("g:a")
@@ -127,5 +130,7 @@ def test_a_gallery_file_that_differs_from_its_recorded_sha256_is_refused_with_on
     monkeypatch.setattr(runs, "GALLERY_DIR", tampered)
     st.cache_data.clear()
     st.cache_resource.clear()
-    run, error = runs.get_run("g:a")
+    run, error = run_models.get_run("g:a")
     assert run is None and "sha256 differs" in error and "\n" not in error
+    found = runs.views_for("g:a")  # the pages refuse it too, though they never load the weights
+    assert found.views is None and "sha256 differs" in found.error

@@ -2,6 +2,7 @@
 import hashlib
 import json
 import math
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,8 @@ from explorer.checkpoint import save_run
 from explorer.config import ModelConfig, RunConfig, TrainConfig
 from explorer.models import build_model
 from explorer.run import Run
-from explorer.ui import runs, sweeps
+from explorer.ui import run_models, runs, sweeps
+from explorer.views import write_checkpoint_views
 from explorer.ui.figures_sweep import spread_sentence
 
 AXES = {"beta": [1.0, 4.0, 16.0], "decoder": ["broadcast", "conv"], "seed": [0, 1, 2]}
@@ -25,6 +27,7 @@ def _roots(tmp_path, monkeypatch):
     """Sweeps come from tmp_path only (no shipped gallery either); caches are process-wide, so cleared."""
     monkeypatch.setattr(sweeps, "SWEEP_ROOTS", (tmp_path / "shipped", tmp_path / "sweeps"))
     monkeypatch.setattr(runs, "GALLERY_DIR", tmp_path / "no-gallery")
+    monkeypatch.setattr(runs, "VIEWS_CACHE", tmp_path / "views-cache")  # views computed by the server go here
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
@@ -199,18 +202,20 @@ def test_a_sweep_run_opens_on_compare_and_one_without_weights_says_how_to_retrai
               metrics={"kl_per_dim": [1.0, 1.0, 1.0], "steps": 2})
     kept = write_result(folder, {"beta": 2.0, "seed": 0}, key=config.key(), checkpoint="checkpoint.pt")
     save_run(run, folder / kept / "checkpoint.pt")
+    write_checkpoint_views(folder / kept / "checkpoint.pt", extra=False)  # what a sweep worker stores beside its weights
     bare = write_result(folder, {"beta": 8.0, "seed": 0}, key="00000000beef", checkpoint="checkpoint.pt")  # file absent
     assert list(runs.available_runs()) == [f"s:demo/{kept}"]
     assert runs.available_runs()[f"s:demo/{kept}"] == f"sweep demo: β = 2, seed 0 [completed, {kept}]"
-    loaded, reason = runs.get_run(f"s:demo/{kept}")
+    loaded, reason = run_models.get_run(f"s:demo/{kept}")
     assert reason is None and loaded.config == config and runs.run_version(f"s:demo/{kept}")
     assert loaded.metrics["mig"] == _mig(2.0, 0, None)  # result.json fills in what the checkpoint lacks …
     assert loaded.metrics["steps"] == 2  # … and never overrides what it holds
-    missing, reason = runs.get_run(f"s:demo/{bare}")
+    missing, reason = run_models.get_run(f"s:demo/{bare}")
     assert missing is None
     assert reason == (f"this sweep kept no weights for run {bare}; "
                       "retrain it with: python -m explorer train --beta 8 --seed 0")
-    assert runs.get_run("s:nope/abc")[1] == "there is no sweep called 'nope'"
+    assert runs.views_for(f"s:demo/{bare}").error == reason  # Compare says the same
+    assert run_models.get_run("s:nope/abc")[1] == "there is no sweep called 'nope'"
     at = _page().run()
     assert not at.exception
     link = str(at.get("page_link")[0].proto)
@@ -226,6 +231,35 @@ def test_a_sweep_run_opens_on_compare_and_one_without_weights_says_how_to_retrai
     cmp.run()
     assert not cmp.exception
     assert cmp.multiselect[0].value == [f"s:demo/{kept}"] and len(cmp.get("image")) >= 2
+
+
+def test_a_sweep_run_without_views_gets_them_computed_in_the_background_while_compare_says_so(tmp_path):
+    folder = write_sweep(tmp_path / "sweeps", axes={"beta": [1.0], "seed": [0]})
+    config = RunConfig(ModelConfig(latent_dim=3, decoder="conv"), train=TrainConfig(steps=2))
+    torch.manual_seed(0)
+    run = Run(config=config, model=build_model(config.model).eval(), status="completed",
+              metrics={"kl_per_dim": [1.0, 1.0, 1.0], "steps": 2})
+    key = write_result(folder, {"beta": 2.0, "seed": 0}, key=config.key(), checkpoint="checkpoint.pt")
+    save_run(run, folder / key / "checkpoint.pt")  # written before views existed: no views file beside it
+
+    def compare():
+        from explorer.ui.page_compare import compare_page
+
+        compare_page()
+
+    cmp = AppTest.from_function(compare, default_timeout=60)
+    cmp.query_params["runs"] = f"s:demo/{key}"
+    cmp.run()
+    assert not cmp.exception and not cmp.error
+    (status,) = cmp.status
+    assert "Computing what this page shows of checkpoint.pt" in status.label
+    task = runs.views_for(f"s:demo/{key}").pending
+    while not task.done:  # a child process computes them; the test waits for it, however slow the host
+        time.sleep(0.2)
+    assert task.error == ""
+    cmp.run()  # what the page's polling fragment does in a browser
+    assert not cmp.exception and not cmp.status and len(cmp.get("image")) >= 3
+    assert not (folder / key / "checkpoint.views.npz").exists()  # computed into the server's cache, not the folder
 
 
 def test_the_page_picks_up_a_result_written_after_the_first_render_and_stops_watching_when_complete(tmp_path):

@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 
-def ladder_points(entries: list[dict]) -> list[dict]:
-    """One point per β of a ladder (records of one decoder), sorted by β."""
+def ladder_points(entries: list) -> list[dict]:
+    """One point per β of a ladder (gallery records of one decoder), sorted by β."""
     points = []
     for e in entries:
-        m = e["metrics"]
-        points.append({"run": f"g:{e['name']}", "beta": float(e["config"]["objective"]["beta"]), "mig": m.get("mig"),
+        m = e.metrics
+        points.append({"run": f"g:{e.name}", "beta": float(e.config.objective.beta), "mig": m.get("mig"),
                        "recon": m.get("recon"), "informative_units": m.get("informative_units"), "kl": m.get("kl")})
     return sorted(points, key=lambda p: p["beta"])
 
@@ -57,9 +57,9 @@ def ladder_summary(points: list[dict]) -> str:
     return " ".join(out)
 
 
-def collapse_summary(collapse: dict, cure: dict) -> str:
+def collapse_summary(collapse, cure) -> str:
     """The collapse lesson from the two gallery records."""
-    a, b = collapse["metrics"], cure["metrics"]
+    a, b = collapse.metrics, cure.metrics
     if any(m.get(k) is None for m in (a, b) for k in ("z_usage", "informative_units", "kl", "mi")):
         return "The collapse and cure runs lack the numbers to compare (rescore the gallery)."
     ratio = b["z_usage"] / max(a["z_usage"], 1e-9)

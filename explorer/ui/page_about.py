@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..data.dsprites_grid import FACTOR_NAMES
+from ..config import FACTOR_NAMES
 from ..metrics import seed_summary
 from .run_views import shipped_sweep_note
 from .runs import gallery_index
@@ -59,7 +59,7 @@ def collapse_facts(records: dict) -> str:
     """The gallery's collapse pair in numbers (empty when the gallery lacks it)."""
     if not {"collapse", "cure"} <= set(records):
         return ""
-    a, b = records["collapse"]["metrics"], records["cure"]["metrics"]
+    a, b = records["collapse"].metrics, records["cure"].metrics
     if any(m.get(k) is None for m in (a, b) for k in ("active_units", "informative_units", "kl", "z_usage")):
         return ""
     return (f"In this gallery the collapsed run counts {a['active_units']} active units at a total KL of "
@@ -68,9 +68,9 @@ def collapse_facts(records: dict) -> str:
             f"informative, {b['z_usage']:.1f} nats saved.")
 
 
-def seed_facts(records: list[dict]) -> str:
+def seed_facts(records: list) -> str:
     """Each factor's MIG gap over the recipe's seeds, from the gallery (empty when it lacks them)."""
-    gaps = [r["metrics"].get("mig_gaps") for r in records if r["role"] == "seed-spread"]
+    gaps = [r.metrics.get("mig_gaps") for r in records if r.role == "seed-spread"]
     if len(gaps) < 2 or any(g is None for g in gaps):
         return ""
     spans = ", ".join(f"{name} {' / '.join(f'{g[k]:.2f}' for g in gaps)}" for k, name in enumerate(FACTOR_NAMES))
@@ -81,9 +81,9 @@ def seed_facts(records: list[dict]) -> str:
 def about_page(links: dict | None = None) -> None:
     st.title("About the two lessons")
     entries = gallery_index()
-    by_role = {e["role"]: e for e in entries}
+    by_role = {e.role: e for e in entries}
     st.markdown(TEXT.format(collapse_facts=collapse_facts(by_role), seed_facts=seed_facts(entries)))
-    seeds = [e["metrics"]["mig"] for e in entries if e["role"] == "seed-spread" and "mig" in e["metrics"]]
+    seeds = [e.metrics["mig"] for e in entries if e.role == "seed-spread" and "mig" in e.metrics]
     if len(seeds) >= 2:
         s = seed_summary(seeds)
         st.info(f"In this gallery, the same configuration trained with {s['n']} seeds scores MIG from "

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from ..code_ranges import RANGE_HELP, RANGE_KINDS
-from ..views import START_INDEX
+from ..view_data import START_INDEX
 from .params import parse_number, parse_run_refs
 from .run_views import show_runs
 from .runs import available_runs, gallery_index
@@ -104,13 +104,12 @@ def gallery_table() -> None:
     with st.expander(f"The gallery: {len(entries)} pre-trained runs", expanded=False):
         rows = []
         for e in entries:
-            c, m = e["config"], e["metrics"]
-            rows.append({"run": f"g:{e['name']}", "title": e["title"], "β": c["objective"]["beta"],
-                         "decoder": c["model"]["decoder"], "schedule": c["objective"]["schedule"],
-                         "free bits": c["objective"]["free_bits"], "labels": c["train"].get("labels", 0),
-                         "steps": c["train"]["steps"], "MIG": m.get("mig"), "informative units": m.get("informative_units"),
-                         "KL": m.get("kl"), "I(x;z)": m.get("mi"), "z-usage": m.get("z_usage"), "recon": m.get("recon"),
-                         "command": e.get("command", "")})
+            o, m = e.config.objective, e.metrics
+            rows.append({"run": e.ref, "title": e.title, "β": o.beta, "TC weight": o.tc_weight,
+                         "decoder": e.config.model.decoder, "schedule": o.schedule, "free bits": o.free_bits,
+                         "labels": e.config.train.labels, "steps": e.config.train.steps, "MIG": m.get("mig"),
+                         "informative units": m.get("informative_units"), "KL": m.get("kl"), "I(x;z)": m.get("mi"),
+                         "z-usage": m.get("z_usage"), "recon": m.get("recon"), "command": e.command})
         st.dataframe(pd.DataFrame(rows).set_index("run"), width="stretch")
         st.caption("Every run was scored on the same fresh 10,000 images; the last column is the exact command that "
                    "trains it again.")

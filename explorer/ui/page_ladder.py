@@ -4,18 +4,19 @@ from __future__ import annotations
 import streamlit as st
 
 from ..config import ModelConfig
+from ..gallery_index import GalleryRecord
 from .figures import ladder_figure
 from .lessons import ladder_points, ladder_summary
 from .run_views import shipped_sweep_note, show_runs
 from .runs import gallery_index
 
 
-def ladders() -> dict[str, dict[float, dict]]:
+def ladders() -> dict[str, dict[float, GalleryRecord]]:
     """The gallery's β-ladder records by decoder, then β; the default decoder's ladder first."""
-    found: dict[str, dict[float, dict]] = {}
+    found: dict[str, dict[float, GalleryRecord]] = {}
     for e in gallery_index():
-        if e["role"] == "beta-ladder":
-            found.setdefault(e["config"]["model"]["decoder"], {})[e["config"]["objective"]["beta"]] = e
+        if e.role == "beta-ladder":
+            found.setdefault(e.config.model.decoder, {})[e.config.objective.beta] = e
     default = ModelConfig().decoder
     return dict(sorted(found.items(), key=lambda item: item[0] != default))
 
@@ -34,9 +35,9 @@ def ladder_page(links: dict | None = None) -> None:
         decoder = st.radio("Decoder", list(by_decoder), horizontal=True, key="ladderdec", bind="query-params",
                            help="the same ladder trained with each decoder; broadcast is the short-run recipe's")
     ladder = by_decoder[decoder]
-    train = next(iter(ladder.values()))["config"]["train"]
-    budget = f"{train['steps']:,} steps" if train.get("steps") else f"{train['seconds']:g} s"
-    st.caption(f"Every run below: {decoder} decoder, seed {train['seed']}, {budget} of {train['batch_size']} images; "
+    train = next(iter(ladder.values())).config.train
+    budget = f"{train.steps:,} steps" if train.steps else f"{train.seconds:g} s"
+    st.caption(f"Every run below: {decoder} decoder, seed {train.seed}, {budget} of {train.batch_size} images; "
                "only β differs.")
     more = st.toggle("Include the large-β run (β = 50)", value=True, key="ladder50", bind="query-params")
     betas = [b for b in sorted(ladder) if more or b != 50.0]
@@ -46,4 +47,4 @@ def ladder_page(links: dict | None = None) -> None:
     right.info(ladder_summary(points))
     if links and decoder == ModelConfig().decoder:
         shipped_sweep_note(links)
-    show_runs([f"g:{ladder[b]['name']}" for b in betas])
+    show_runs([ladder[b].ref for b in betas])

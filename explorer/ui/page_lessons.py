@@ -4,11 +4,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ..views import RECON_INDICES
 from .figures import ladder_figure
 from .lessons import collapse_summary, ladder_points, ladder_summary
 from .page_ladder import ladders
-from .runs import cached_reconstructions, dataset_images, gallery_index, get_run, run_version
+from .runs import gallery_index, views_for
 from .tiles import reconstruction_strip
 
 #: Images of the collapse picture: a square, an ellipse and two hearts in different places.
@@ -46,22 +45,21 @@ def beta_lesson(links: dict) -> None:
 
 def collapse_lesson(links: dict) -> None:
     st.subheader("2 · A decoder that can draw without the code ignores it; warm-up and free bits cure it")
-    records = {e["role"]: e for e in gallery_index() if e["role"] in ("collapse", "cure")}
+    records = {e.role: e for e in gallery_index() if e.role in ("collapse", "cure")}
     if len(records) < 2:
         st.warning("The gallery lacks its collapse and cure runs on this server.")
         return
     cols = st.columns(2)
     for col, role in zip(cols, ("collapse", "cure")):
-        ref = f"g:{records[role]['name']}"
-        run, error = get_run(ref)
-        if error:
-            col.error(error)
+        found = views_for(records[role].ref)
+        if found.views is None:
+            col.error(found.error or f"{role}: its pictures are being computed; open Compare to follow")
             continue
-        drawn = cached_reconstructions(ref, run_version(ref), run).astype(np.float32)[:LESSON_IMAGES]
-        originals = dataset_images(list(RECON_INDICES[:LESSON_IMAGES]), run)[:, 0]
+        drawn = np.asarray(found.views.recon[:LESSON_IMAGES], dtype=np.float32)
+        originals = np.asarray(found.views.originals[:LESSON_IMAGES], dtype=np.float32) / 255.0
         col.image(reconstruction_strip(originals, drawn), width="stretch",
                   caption=f"{role}: samples the decoder draws from each image's code")
     st.markdown(collapse_summary(records["collapse"], records["cure"]))
     st.page_link(links["compare"], label="See collapse and cure side by side, with where each decoder reads z",
                  icon=":material/compare:",
-                 query_params={"runs": f"g:{records['collapse']['name']},g:{records['cure']['name']}"})
+                 query_params={"runs": f"{records['collapse'].ref},{records['cure'].ref}"})

@@ -11,15 +11,15 @@ from .runs import gallery_index
 ROLES = ("seed-spread", "pinned")  # the recipe's seeds without labels, and their twins with labels
 
 
-def spread_points(entries: list[dict]) -> list[dict]:
+def spread_points(entries: list) -> list[dict]:
     """One row per gallery run of the comparison: its seed, label budget and headline scores."""
     points = []
     for e in entries:
-        if e["role"] not in ROLES:
+        if e.role not in ROLES:
             continue
-        c, m = e["config"], e["metrics"]
-        point = {"run": f"g:{e['name']}", "seed": c["train"]["seed"], "labels": c["train"].get("labels", 0),
-                 "steps": c["train"]["steps"], "mig": m.get("mig"), "dci_disentanglement": m.get("dci_disentanglement")}
+        t, m = e.config.train, e.metrics
+        point = {"run": e.ref, "seed": t.seed, "labels": t.labels, "steps": t.steps, "mig": m.get("mig"),
+                 "dci_disentanglement": m.get("dci_disentanglement")}
         point.update({f"MI share {k}": v for k, v in (m.get("pinned_mi") or {}).items()})
         points.append(point)
     return points

@@ -106,12 +106,13 @@ def _table(name: str, sweep: sweeps.Sweep) -> None:
     runs = runs.sort_values("_order", kind="stable")
     cols = {a: sweeps.axis_label(a) for a in sweep.axes if a != "seed"} | {"seed": "seed", "status": "status"}
     cols |= {m: registry.label(m) for m in HEADLINE if m in runs}
-    cols |= {"weights": "weights kept", "key": "run", "reason": "why not completed", "command": "train it again with"}
+    cols |= {"opens": "opens on Compare", "weights": "weights kept", "key": "run", "reason": "why not completed", "command": "train it again with"}
     for axis in [a for a in [*sweep.axes, "seed"] if a in runs]:  # a column of mixed types cannot be drawn as is
         if not all(isinstance(v, (int, float)) for v in runs[axis].dropna()):
             runs[axis] = [None if v is None else sweeps.value_text(v) for v in runs[axis]]
     table = runs.reindex(columns=list(cols)).rename(columns=cols)
     table["weights kept"] = table["weights kept"].eq(True)
+    table["opens on Compare"] = table["opens on Compare"].eq(True)
     fmt = {registry.label(m): st.column_config.NumberColumn(format=f) for m, f in HEADLINE.items() if m in runs}
     st.dataframe(table, hide_index=True, width="stretch", column_config=fmt)
     st.download_button("Download results.csv", sweeps.results_csv(sweep), file_name=f"{name}-results.csv",
@@ -120,11 +121,11 @@ def _table(name: str, sweep: sweeps.Sweep) -> None:
 
 
 def _compare_links(name: str, sweep: sweeps.Sweep, points: pd.DataFrame, label: str, x_label: str, links: dict) -> None:
-    """Any run with weights one click from Compare, plus the contrasts the chart invites."""
-    kept = [r for r in sweep.runs.to_dict("records") if r.get("weights")]
+    """Any run with views (or weights) one click from Compare, plus the contrasts the chart invites."""
+    kept = [r for r in sweep.runs.to_dict("records") if r.get("opens")]
     if not kept:
-        st.caption("This sweep kept no weights, so its runs cannot open on Compare; the last column of the table "
-                   "is the command that trains each one again.")
+        st.caption("This sweep kept neither weights nor views, so its runs cannot open on Compare; the last column "
+                   "of the table is the command that trains each one again.")
         return
     st.markdown("**Open runs on Compare** (traversals, reconstructions and curves of the chosen runs)")
     kept.sort(key=lambda r: sweeps.point_of(sweep, r))
@@ -132,8 +133,8 @@ def _compare_links(name: str, sweep: sweeps.Sweep, points: pd.DataFrame, label: 
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     ref = left.selectbox("A run of this sweep", list(options), format_func=options.get, key=f"sweep_run:{name}")
     right.page_link(links["compare"], label="Open on Compare", icon=":material/compare:", query_params={"runs": ref})
-    among = "" if len(points) == 0 or points["weights"].all() else " (of the runs with weights)"
-    for text, keys in _contrasts(points[points["weights"]] if len(points) else points, label, x_label):
+    among = "" if len(points) == 0 or points["opens"].all() else " (of the runs that open)"
+    for text, keys in _contrasts(points[points["opens"]] if len(points) else points, label, x_label):
         st.page_link(links["compare"], label=text + among, icon=":material/compare:",
                      query_params={"runs": ",".join(f"s:{name}/{k}" for k in keys)})
 

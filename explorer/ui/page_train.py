@@ -4,9 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import recipes
-from ..config import FACTOR_NAMES, ModelConfig, ObjectiveConfig, RunConfig, TrainConfig, knob_of
+from ..config import DECODER_HELP, FACTOR_NAMES, ModelConfig, ObjectiveConfig, RunConfig, TrainConfig, knob_of
 from ..jobs import Busy
-from ..models import DECODERS
 from . import train_presets as tp
 from .figures import curves_figure
 from .runs import MAX_TRAININGS, job_manager
@@ -52,7 +51,7 @@ def controls() -> RunConfig:
         latent = _slider("latent_dim")
     with c2:
         decoder = _choice("decoder")
-        st.caption(DECODERS[decoder][2])
+        st.caption(DECODER_HELP[decoder])
         # an autoregressive run starts from how its collapse and cure were measured
         ar_run = recipes.cure() if recipes.is_autoregressive(RunConfig(ModelConfig(decoder=decoder))) else None
         schedule = _choice("schedule")

@@ -1,7 +1,9 @@
 """What Compare and the β ladder show for a set of runs: the table, the pictures, the factor plots, the curves.
 
-Pictures are laid out two runs to a row whatever the number of runs, so a traversal tile stays
-large enough to tell a heart from a square at 1280 px; the numbers sit in one table above them.
+Everything shown comes from each run's stored views (explorer.view_data): no model is loaded and
+nothing is decoded unless a visitor asks for a traversal from another start image, which is drawn
+in the background while the page says so. Pictures are laid out two runs to a row whatever the
+number of runs, so a traversal tile stays large enough to tell a heart from a square at 1280 px.
 """
 from __future__ import annotations
 
@@ -11,16 +13,17 @@ import numpy as np
 import streamlit as st
 
 from ..code_ranges import RANGE_HELP
-from ..pictures import AR_SAMPLES, picture_note
-from ..supervision import dimension_names, used_dims
-from ..traversal import grid_gif, labelled_grid_image
-from ..views import RECON_INDICES, START_INDEX
+from ..grid_images import grid_gif, labelled_grid_image
+from ..naming import dimension_names, row_labels, used_dims
+from ..view_data import DEFAULT_RANGE, START_INDEX
+from .background import background, show_pending
 from .figures import curves_figure, kl_heatmap, kl_split_figure, mi_heatmap, rate_distortion_figure
+from .figures_factors import latent_factor_figure
 from .metrics_table import details_table, glossary, metrics_table
 from . import sweeps
 from .lessons import seed_spread_by_beta
-from .runs import (cached_full_metrics, cached_kl_split, gallery_index, load_sweep, cached_grid, cached_latent_factors, cached_reconstructions, cached_usage,
-                   dataset_images, factor_names, get_run, run_dataset, run_version)
+from .run_texts import extra_note, provenance_text, sample_note, why_mig_is_low
+from .runs import factor_names, load_sweep, run_version, views_for
 from .tiles import USAGE_VMAX, reconstruction_strip, usage_strip
 
 DSPRITES_ENTROPY = float(np.log(737_280))
@@ -29,20 +32,25 @@ FALLBACK_ROWS = 3
 
 
 def load_runs(refs: list[str]) -> dict:
-    """ref -> Run for every reference that loads; a one-line error for each that does not."""
-    runs = {}
+    """ref -> RunViews for every reference whose views are ready; a one-line error for each that cannot be
+    shown, and a status (filled in when done) for each whose views are being computed."""
+    runs, pending = {}, []
     for ref in refs:
-        run, error = get_run(ref)
-        if error:
-            st.error(error)
+        found = views_for(ref)
+        if found.error:
+            st.error(found.error)
+        elif found.pending is not None:
+            pending.append(found.pending)
         else:
-            runs[ref] = run
+            runs[ref] = found.views
+    if pending:
+        show_pending(pending)
     return runs
 
 
 def shown_dims(run, all_rows: bool) -> tuple[list[int], str]:
     """The latent rows to draw, and a note on what was left out."""
-    dims = len(run.metrics.get("kl_per_dim") or []) or run.model.encoder.latent_dim
+    dims = len(run.metrics.get("kl_per_dim") or []) or run.latent_dim
     if all_rows:
         return list(range(dims)), ""
     pinned = {int(d) for d in run.metrics.get("pinned") or {}}
@@ -59,72 +67,65 @@ def show_runs(refs: list[str], start: int | None = START_INDEX, kind: str = "dat
     runs = load_runs(refs)
     if not runs:
         return
-    full = {}
+    full = {ref: (run.extra or {}).get("scores", {}) for ref, run in runs.items()}
     st.table(metrics_table(runs, full))
+    st.caption(sample_note(runs))
     with st.expander("What these numbers mean, and more of them"):
         st.markdown(glossary())
-        full = slow_scores(runs)
         st.dataframe(details_table(runs, factor_names, full), width="stretch")
+        st.caption(extra_note(runs))
     if any(factor_names(run) for run in runs.values()):
         with st.expander("Why is my MIG low?"):
             st.markdown(why_mig_is_low(runs))
+    grids = traversals(runs, start, kind)
     if start is not None:
-        first = next(iter(runs.values()))
-        st.image(dataset_images([start], first)[0, 0], caption=f"start image #{start}", width=96, clamp=True)
+        image = next((g["start_image"] for g in grids.values() if g.get("start_image") is not None), None)
+        if image is not None:
+            st.image(image, caption=f"start image #{start}", width=96, clamp=True)
     per_row = 1 if len(runs) == 1 else 2
     items = list(runs.items())
     for i in range(0, len(items), per_row):
         for col, (ref, run) in zip(st.columns(per_row), items[i:i + per_row]):
             with col:
-                run_pictures(ref, run, start, kind, all_rows)
+                run_pictures(ref, run, grids.get(ref), kind, all_rows)
     factor_views(runs)
     kl_split_view(runs)
     training_curves(runs)
 
 
-def provenance_text(ref: str) -> str:
-    """A gallery run's provenance from the index: its file's sha256, the commit of its weights, command, versions."""
-    kind, _, name = ref.partition(":")
-    entry = next((e for e in gallery_index() if e["name"] == name), None) if kind == "g" else None
-    p = (entry or {}).get("provenance")
-    if not p:
-        return ""
-    versions = ", ".join(f"{k} {v}" for k, v in (p.get("versions") or {}).items())
-    m = p.get("metrics") or {}
-    return (f"**File** `{entry['file']}`, sha256 `{p['sha256'][:16]}…` (checked when loaded)  \n"
-            f"**Weights first committed in** `{(p.get('trained_at_commit') or 'unknown')[:12]}`  \n"
-            f"**Reproduce**: `{p.get('command')}`  \n**Written with** {versions}  \n"
-            f"**Scored on** {m.get('samples', '?'):,} fresh images, seed {m.get('seed', '?')}; "
-            + "; ".join(f"{k}: {v}" for k, v in (m.get("estimators") or {}).items()))
+def traversals(runs: dict, start: int | None, kind: str) -> dict:
+    """ref -> {grid, values, samples, start_image} for the traversal on screen: the stored one for the default
+    start and range; any other is drawn in the background (the model loads there) while the page says so."""
+    out, pending = {}, []
+    for ref, run in runs.items():
+        if (start, kind) == (START_INDEX, DEFAULT_RANGE):
+            out[ref] = {"grid": run.traversal, "values": run.values, "samples": run.samples,
+                        "start_image": run.start_image}
+            continue
+        from .run_models import traversal_work  # loads torch: only for a traversal the views do not hold
+
+        work, reason = traversal_work(ref, start, kind)
+        if work is None:
+            st.info(f"{ref}: {reason}. Its traversal starts from the stored image #{START_INDEX:,} over the data range.")
+            out[ref] = {"grid": run.traversal, "values": run.values, "samples": run.samples, "start_image": None,
+                        "fallback": True}
+            continue
+        start_text = "the prior mean" if start is None else f"image #{start:,}"
+        task = background().request(f"traversal:{ref}:{run_version(ref)}:{start}:{kind}",
+                                    f"Drawing {ref}'s traversal from {start_text} over the {kind} range "
+                                    f"(loading the model; {'minutes' if run.autoregressive else 'seconds'})", work)
+        if not task.done:
+            pending.append(task)
+        elif task.error:
+            st.error(f"{ref}: could not draw the traversal: {task.error}")
+        else:
+            out[ref] = task.result
+    if pending:
+        show_pending(pending)
+    return out
 
 
-def why_mig_is_low(runs: dict) -> str:
-    """Which MIG this is, and what limits it for the runs on screen (their per-factor gaps, computed here)."""
-    lines = ["**Which MIG this is**: disentanglement_lib's: posterior means binned in 20 equal-width bins per "
-             "latent, plug-in MI with each of the 5 dSprites factors (shape included), on 10,000 fresh images. "
-             "It is the mean over factors of (MI of the best latent − MI of the runner-up) / H(factor)."]
-    gaps = {ref: run.metrics.get("mig_gaps") for ref, run in runs.items() if run.metrics.get("mig_gaps")}
-    if gaps:
-        names = factor_names(next(run for ref, run in runs.items() if ref in gaps))
-        rows = ["| run | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
-        rows += [f"| {ref} | " + " | ".join(f"{g:.2f}" for g in gap) + " |" for ref, gap in gaps.items()]
-        weakest = {ref: names[int(np.argmin(gap))] for ref, gap in gaps.items()}
-        lines.append("**Each factor's gap** (the MIG is their mean): the weakest is "
-                     + ", ".join(f"{name} for {ref}" for ref, name in weakest.items()) + ".\n\n" + "\n".join(rows))
-    orientation = [gap[names.index("orientation")] for gap in gaps.values()] if gaps and "orientation" in names else []
-    measured = (f"its gap here is at most {max(orientation):.2f}, " if orientation else "")
-    lines.append("**Orientation rarely gets an axis of its own**: squares repeat every 90° and ellipses every 180°, so "
-                 f"much of orientation cannot be read from the image; {measured}and a factor with no axis of its "
-                 "own takes a fifth of the possible MIG with it.")
-    lines.append("**The seed matters as much as the setting** (Locatello et al. 2019): the same configuration trained "
-                 "with other seeds scores very differently; see the Pinned axes page and the seed spread of a sweep.")
-    lines.append("**Papers report other numbers**: Chen et al.'s MIG estimates MI from samples of q(z|x) over all "
-                 "737,280 images and leaves shape out; other repositories differ again. Compare numbers only when "
-                 "they were computed the same way.")
-    return "\n\n".join(lines)
-
-
-def run_pictures(ref: str, run, start: int | None, kind: str, all_rows: bool) -> None:
+def run_pictures(ref: str, run, grid_view: dict | None, kind: str, all_rows: bool) -> None:
     o = run.config.objective
     st.markdown(f"#### {ref}")
     st.caption(f"β = {o.beta:g} · {run.config.model.decoder} decoder · {o.schedule} schedule"
@@ -135,53 +136,35 @@ def run_pictures(ref: str, run, start: int | None, kind: str, all_rows: bool) ->
     if origin:
         with st.popover("Where this run comes from"):
             st.markdown(origin)
-    version = run_version(ref)
-    slow = run.model.autoregressive
-    with st.spinner(f"drawing {AR_SAMPLES} samples for each of the grid's codes from the autoregressive decoder "
-                    "(a sequential decoder: this can take half a minute)…" if slow else "decoding the traversal grid…"):
-        grid, values, labels, info = cached_grid(ref, version, start, kind, run)
     dims, hidden = shown_dims(run, all_rows)
-    grid = grid.astype(np.float32)[dims]
-    shown_labels = [labels[d] for d in dims]
-    image = labelled_grid_image(grid, shown_labels)
-    lo, hi = float(np.min(values[dims])), float(np.max(values[dims]))
-    st.image(image, width="stretch",
-             caption=f"traversals: each row sweeps one latent over the {kind} range ({RANGE_HELP[kind]}; here "
-                     f"{lo:.1f} … {hi:.1f}){hidden}. {picture_note(run.model).capitalize()}.")
-    with st.spinner("decoding the reconstructions…"):
-        drawn = cached_reconstructions(ref, version, run).astype(np.float32)
-    originals = dataset_images(list(RECON_INDICES), run)[:, 0]
+    if grid_view is not None:
+        kind = DEFAULT_RANGE if grid_view.get("fallback") else kind
+        labels = row_labels(run.metrics, factor_names(run))
+        grid = np.asarray(grid_view["grid"], dtype=np.float32)[dims]
+        values = np.asarray(grid_view["values"])
+        shown_labels = [labels[d] for d in dims]
+        image = labelled_grid_image(grid, shown_labels)
+        lo, hi = float(np.min(values[dims])), float(np.max(values[dims]))
+        st.image(image, width="stretch",
+                 caption=f"traversals: each row sweeps one latent over the {kind} range ({RANGE_HELP[kind]}; here "
+                         f"{lo:.1f} … {hi:.1f}){hidden}. {run.picture_note.capitalize()}.")
+    drawn = np.asarray(run.recon, dtype=np.float32)
+    originals = np.asarray(run.originals, dtype=np.float32) / 255.0
     st.image(reconstruction_strip(originals, drawn), width="stretch",
              caption=("what the decoder draws from each image's code: " + (
                  f"{drawn.shape[1]} samples each. A decoder that reads z draws the image again; a collapsed one "
                  "draws the same sprites whatever the image" if drawn.shape[1] > 1 else "its pixel probabilities")))
-    maps, totals = cached_usage(ref, version, run)
-    st.image(usage_strip(originals, maps.astype(np.float32), totals), width="stretch",
+    st.image(usage_strip(originals, np.asarray(run.usage_maps, dtype=np.float32), run.usage_totals), width="stretch",
              caption=f"where the decoder reads z: nats each pixel's prediction gains from the image's own code "
                      f"over codes from the prior (black 0, white ≥ {USAGE_VMAX:g}; below each, the image's total; "
                      f"median over 256 images: {run.metrics.get('z_usage', float('nan')):.1f} nats)")
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    d1, d2 = st.columns(2)
-    d1.download_button("PNG", buf.getvalue(), f"traversal-{ref.replace(':', '-')}.png", "image/png", key=f"png-{ref}")
-    d2.download_button("GIF", lambda: grid_gif(grid, shown_labels), f"traversal-{ref.replace(':', '-')}.gif",
-                       "image/gif", key=f"gif-{ref}")
-
-
-def slow_scores(runs: dict) -> dict:
-    """DCI, SAP and the FactorVAE score on demand, one run at a time with visible progress."""
-    with_factors = [ref for ref, run in runs.items() if factor_names(run)]
-    if not with_factors or not st.toggle("Also DCI, SAP and the FactorVAE score (fresh 5,000-image sample; "
-                                         "tens of seconds per run the first time, then cached)", key="full_metrics"):
-        return {}
-    out = {}
-    bar = st.progress(0.0, text="computing…")
-    for i, ref in enumerate(with_factors):
-        bar.progress(i / len(with_factors), text=f"run {i + 1} of {len(with_factors)} ({ref}): random-forest DCI, "
-                                                 "SAP and the FactorVAE majority vote…")
-        out[ref] = cached_full_metrics(ref, runs[ref])
-    bar.progress(1.0, text=f"done: {len(with_factors)} run(s)")
-    return out
+    if grid_view is not None:
+        buf = io.BytesIO()
+        image.save(buf, format="PNG")
+        d1, d2 = st.columns(2)
+        d1.download_button("PNG", buf.getvalue(), f"traversal-{ref.replace(':', '-')}.png", "image/png", key=f"png-{ref}")
+        d2.download_button("GIF", lambda: grid_gif(grid, shown_labels), f"traversal-{ref.replace(':', '-')}.gif",
+                           "image/gif", key=f"gif-{ref}")
 
 
 def factor_views(runs: dict) -> None:
@@ -206,9 +189,17 @@ def factor_views(runs: dict) -> None:
             if not used_dims(run.metrics):
                 right.info("No latent carries information: there is nothing to plot against the factors.")
                 continue
-            with st.spinner("encoding an exact grid of dSprites…"):
-                figure = cached_latent_factors(ref, run_version(ref), tuple(used), tuple(dims), run)
+            if run.latent_factors is None:
+                right.info("This run's views hold no latent-vs-factor grid.")
+                continue
+            figure = cached_latent_factors(ref, run_version(ref), tuple(used), tuple(dims), run)
             right.plotly_chart(figure, width="stretch", key=f"lf-{ref}")
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def cached_latent_factors(ref: str, version: str, dims: tuple[int, ...], labels: tuple[str, ...], _run):
+    """The latent-vs-factor figure of the chosen latents, from the stored grid means, built once per run and rows."""
+    return latent_factor_figure(_run.latent_factors, list(dims), list(labels), title="")
 
 
 #: Index-code MI this close to log N (nats) is read as saturated: the mixture estimate cannot exceed it.
@@ -218,8 +209,7 @@ CEILING_MARGIN = 0.5
 def kl_split_view(runs: dict) -> None:
     """The final code's KL split three ways: which part of the KL β taxes, and which part mixes factors."""
     st.subheader("Where the KL goes")
-    with st.spinner("splitting each run's KL…"):
-        splits = {ref: cached_kl_split(ref, run) for ref, run in runs.items()}
+    splits = {ref: run.kl_split for ref, run in runs.items()}
     capped = [ref for ref, s in splits.items() if s["mi"] > s["upper_bound"] - CEILING_MARGIN]
     st.plotly_chart(kl_split_figure({f"{ref} †" if ref in capped else ref: s for ref, s in splits.items()}),
                     width="stretch", key="kl-split")
@@ -240,7 +230,7 @@ def training_curves(runs: dict) -> None:
     st.subheader("Training curves")
     histories = {ref: run.history for ref, run in runs.items()}
     st.plotly_chart(curves_figure(histories), width="stretch", key="curves")
-    entropy = DSPRITES_ENTROPY if all(run_dataset(run).name == "dsprites" for run in runs.values()) else None
+    entropy = DSPRITES_ENTROPY if all(run.dataset == "dsprites" for run in runs.values()) else None
     st.plotly_chart(rate_distortion_figure(histories, entropy), width="stretch", key="rd")
     for ref, run in runs.items():
         st.plotly_chart(kl_heatmap(run.history, f"per-dimension KL over training: {ref}"), width="stretch", key=f"klh-{ref}")

@@ -18,6 +18,10 @@ from .. import metric_registry as registry
 from ..sweep import table
 from ..sweep.files import RESULT, SWEEP, read_json  # noqa: F401 (read_json: the app reads result.json through here)
 from ..sweep.folder import mtime_ns, newest_write, read_axes, read_record, signature  # noqa: F401 (page's names)
+from ..view_data import SUFFIX
+
+#: A sweep run's views file (explorer.view_data.views_path of its checkpoint.pt)
+VIEWS = "checkpoint" + SUFFIX
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Where sweeps live: the shipped ones first (they keep their plain names), then the users' (`--out sweeps/<name>`).
@@ -91,6 +95,8 @@ def read_sweep(path: Path, reader: Callable[[str, int, int], dict | str] = read_
         row = dict(row)
         kept = str(row.get("checkpoint") or "")
         row["weights"] = bool(kept) and Path(kept).name == kept and (path / key / kept).is_file()  # inside its folder
+        # a run opens on Compare from its views (explorer.view_data), kept with or without its weights
+        row["opens"] = row["weights"] or (path / key / VIEWS).is_file()
         rows.append(row)
     runs = pd.DataFrame(rows)
     if not grid_known:
@@ -159,7 +165,7 @@ def metric_label(column: str) -> str:
 
 def metric_choices(sweep: Sweep) -> dict[str, str]:
     """column -> label of every numeric metric some completed run has, the registered ones first."""
-    runs, skip, labels = sweep.runs, NOT_METRICS | set(sweep.axes) | {"weights"}, metric_labels()
+    runs, skip, labels = sweep.runs, NOT_METRICS | set(sweep.axes) | {"weights", "opens"}, metric_labels()
     runs = runs[runs["status"] == "completed"] if "status" in runs else runs.iloc[:0]
     known = [c for c in labels if c in runs and c not in skip and runs[c].notna().any()]
     extra = [c for c in runs.columns if c not in labels and c not in skip and runs[c].notna().any()
@@ -177,7 +183,7 @@ def chart_points(sweep: Sweep, metric: str) -> pd.DataFrame:
     x, groups = x_and_groups(sweep)
     runs = sweep.runs
     if runs.empty or metric not in runs or "status" not in runs:
-        return pd.DataFrame(columns=["x", "x_text", "group", "y", "seed", "key", "weights", "text"])
+        return pd.DataFrame(columns=["x", "x_text", "group", "y", "seed", "key", "weights", "opens", "text"])
     done = runs[(runs["status"] == "completed") & runs[metric].notna()]
     values = {_canon(v): v for v in [*sweep.axes.get(x, []), *(done[x].tolist() if x else [])]}
     order = {c: i for i, c in enumerate(sorted(values))}
@@ -188,10 +194,11 @@ def chart_points(sweep: Sweep, metric: str) -> pd.DataFrame:
         rows.append({"x": order[_canon(xv)] if x else 0, "x_text": value_text(xv) if x else "all runs",
                      "x_value": xv, "group": ", ".join(value_text(r.get(a)) for a in groups) or "all",
                      "y": float(r[metric]), "seed": r.get("seed"), "key": r["key"], "weights": bool(r.get("weights")),
+                     "opens": bool(r.get("opens")),
                      "text": "<br>".join([", ".join(where + [f"seed {value_text(r.get('seed'))}"]),
                                           f"{metric_label(metric)} = {float(r[metric]):.4g}",
                                           f"run {r['key']}"])})
-    frame = pd.DataFrame(rows, columns=["x", "x_text", "x_value", "group", "y", "seed", "key", "weights", "text"])
+    frame = pd.DataFrame(rows, columns=["x", "x_text", "x_value", "group", "y", "seed", "key", "weights", "opens", "text"])
     return frame.sort_values(["x", "group", "seed"], kind="stable", na_position="last").reset_index(drop=True)
 
 

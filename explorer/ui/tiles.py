@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..traversal import labelled_grid_image
+from ..grid_images import labelled_grid_image
 
 #: The z-usage colour scale tops out here (nats saved per pixel), the same for every run on screen.
 USAGE_VMAX = 2.0

@@ -1,0 +1,62 @@
+"""Pages that only show never load torch: importing any page, and rendering every page that only shows,
+in a fresh interpreter, leaves torch out of ``sys.modules`` (a shared link opens in seconds on a small box)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import tiny_gallery as tiny
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOW_ONLY = ("lessons", "compare", "ladder", "pinned", "sweep", "about")
+TINY = ("--latent-dim", "3", "--batch-size", "8", "--eval-samples", "64", "--log-every", "2", "--steps", "2")
+
+RENDER = r'''
+import json, sys
+from pathlib import Path
+from streamlit.testing.v1 import AppTest
+import explorer.ui.runs as runs
+runs.GALLERY_DIR = Path(sys.argv[1])
+BODY = """
+import inspect, importlib
+from explorer.ui.nav import pages
+page = getattr(importlib.import_module(f"explorer.ui.page_{PAGE}"), f"{PAGE}_page")
+page(pages()) if inspect.signature(page).parameters else page()
+"""
+out = {"imported": "torch" in sys.modules}
+for name in sys.argv[2].split(","):
+    at = AppTest.from_string(f"PAGE = {name!r}\n" + BODY, default_timeout=120)
+    if name == "compare":
+        at.query_params["runs"] = "g:b1,g:ar"
+    at.run()
+    out[name] = {"torch": "torch" in sys.modules, "exceptions": [str(e.value)[:200] for e in at.exception],
+                 "images": len(at.get("image")), "errors": [e.value for e in at.error]}
+print(json.dumps(out))
+'''
+
+
+def test_every_page_module_imports_without_torch():
+    pages = ("lessons", "compare", "ladder", "pinned", "sweep", "about", "train", "editor")
+    code = ("import sys, importlib; import explorer.ui.nav; "
+            + "; ".join(f"importlib.import_module('explorer.ui.page_{p}')" for p in pages)
+            + "; print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"  # editor and Train load it lazily, when they encode, decode or train
+
+
+def test_pages_that_only_show_render_from_stored_views_without_torch(tmp_path_factory):
+    gallery = tiny.build(tmp_path_factory, "import-gallery", (
+        tiny.entry("b1", "β = 1", "beta-ladder", ("--beta", "1", "--decoder", "conv", *TINY)),
+        tiny.entry("b4", "β = 4", "beta-ladder", ("--beta", "4", "--decoder", "conv", *TINY)),
+        tiny.entry("ar", "AR", "collapse", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4", *TINY)),
+        tiny.entry("cu", "AR cured", "cure", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4",
+                                              "--free-bits", "1", *TINY))))
+    done = subprocess.run([sys.executable, "-c", RENDER, str(gallery), ",".join(SHOW_ONLY)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    for name in SHOW_ONLY:
+        assert result[name]["exceptions"] == [] and result[name]["errors"] == [], (name, result[name])
+        assert result[name]["torch"] is False, f"the {name} page loaded torch"
+    assert result["compare"]["images"] >= 7 and result["lessons"]["images"] == 2  # the pictures are there, from the views
