@@ -2,6 +2,7 @@
 import hashlib
 import json
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -204,6 +205,12 @@ def test_a_sweep_run_opens_on_compare_and_one_without_weights_says_how_to_retrai
     save_run(run, folder / kept / "checkpoint.pt")
     write_checkpoint_views(folder / kept / "checkpoint.pt", extra=False)  # what a sweep worker stores beside its weights
     bare = write_result(folder, {"beta": 8.0, "seed": 0}, key="00000000beef", checkpoint="checkpoint.pt")  # file absent
+    # the shipped sweep's seeds 1-4: views rebuilt without weights (explorer.sweep.rebuild); result.json names none
+    bare_views = write_result(folder, {"beta": 4.0, "seed": 1})
+    shutil.copy(folder / kept / "checkpoint.views.npz", folder / bare_views / "checkpoint.views.npz")
+    assert runs.views_for(f"s:demo/{bare_views}").views is not None
+    assert "kept only the views" in run_models.get_run(f"s:demo/{bare_views}")[1]
+    shutil.rmtree(folder / bare_views)
     assert list(runs.available_runs()) == [f"s:demo/{kept}"]
     assert runs.available_runs()[f"s:demo/{kept}"] == f"sweep demo: β = 2, seed 0 [completed, {kept}]"
     loaded, reason = run_models.get_run(f"s:demo/{kept}")

@@ -24,6 +24,7 @@ from ..config import FACTOR_NAMES
 from ..gallery_index import GalleryRecord, read_index
 from ..jobs import JobManager
 from ..provenance import file_sha256
+from ..sweep.files import CHECKPOINT
 from ..view_data import RunViews, ViewsError, load_views, views_path
 from . import sweeps
 from .background import Task, background
@@ -203,7 +204,7 @@ def checkpoint_of(ref: str) -> tuple[Path | None, str | None]:
         return GALLERY_DIR / gallery_record(name).file, None
     if kind == "s":
         folder, row, _ = sweep_run_folder(name)
-        path = folder / str(row.get("checkpoint") or "checkpoint.pt")
+        path = sweep_checkpoint(folder, row)
         if path.exists():
             return path, None
         command = row["command"] or "(no command recorded)"
@@ -211,11 +212,17 @@ def checkpoint_of(ref: str) -> tuple[Path | None, str | None]:
     return None, f"{ref!r} names no weights file"
 
 
+def sweep_checkpoint(folder: Path, row: dict) -> Path:
+    """Where a sweep run's weights are (or would be): the name its result.json records, else checkpoint.pt."""
+    name = row.get("checkpoint")
+    return folder / (name if isinstance(name, str) and name else CHECKPOINT)
+
+
 def _sweep_views(name: str) -> Lookup:
     folder, row, reason = sweep_run_folder(name)
     if folder is None:
         return Lookup(error=reason)
-    checkpoint = folder / str(row.get("checkpoint") or "checkpoint.pt")
+    checkpoint = sweep_checkpoint(folder, row)
     path = views_path(checkpoint)
     if not checkpoint.exists() and not path.exists():
         command = row["command"] or "(no command recorded)"
