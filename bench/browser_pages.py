@@ -29,9 +29,12 @@ PAGES = [("", "β-VAE"), ("compare", "Compare"), ("ladder", "ladder"), ("pinned"
 #: the Compare page opens with the first, then each of the others is added through the multiselect
 COMPARE_RUNS = ["g:collapse", "g:cure", "g:beta4", "g:recipe-seed0"]
 GOALS = {"first": 3.0, "add": 1.0, "second": 1.0, "rss_mb": 600.0}
+#: the shipped sweep: every run of it is opened on Compare by its link (issue 23: "within the same bound")
+SHIPPED_SWEEP = "beta-spectrum"
 DEBOUNCE_S, POLL_S = 0.3, 0.05
 
-#: '' once the page is done, else what it still waits for: connected, no script run, no spinner or loading skeleton
+#: '' once the page is done, else what it still waits for: connected, no script run, no spinner, loading skeleton
+#: or running status (views computed in the background)
 #: on screen, every image decoded, the page's title drawn and, for Compare, its runs in the URL. The script state
 #: must read notRunning: the status widget appears only after half a second of running, so its absence is no
 #: sign of rest; a fragment on a timer (the Train page's progress) flips the state briefly, which the debounce
@@ -43,7 +46,7 @@ SETTLED_JS = """([word, runs]) => {
   if (link !== 'CONNECTED') return 'connection ' + link;
   const state = app.getAttribute('data-test-script-state');
   if (state !== 'notRunning') return 'script ' + state;
-  const busy = '[data-testid="stSpinner"], [data-testid="stSkeleton"]';
+  const busy = '[data-testid="stSpinner"], [data-testid="stSkeleton"], [data-testid="stExpanderIconSpinner"]';
   if ([...document.querySelectorAll(busy)].some(s => s.getClientRects().length > 0)) return 'spinner or skeleton';
   const images = [...document.querySelectorAll('[data-testid="stImage"] img')];
   const waiting = images.filter(i => !(i.complete && i.naturalWidth > 0)).length;
@@ -151,6 +154,18 @@ def compare_steps(page, url: str, labels: dict[str, str], timeout_s: float) -> l
     return steps
 
 
+def sweep_runs(page, url: str, repo: Path, timeout_s: float) -> list[dict]:
+    """Every run of the shipped sweep opened on Compare by its link (``compare?runs=s:<sweep>/<key>``), as the
+    Sweep page's "Open on Compare" does; [] where the checkout ships no such sweep."""
+    folder = repo / "checkpoints" / "sweeps" / SHIPPED_SWEEP
+    keys = sorted(p.name for p in folder.iterdir() if (p / "result.json").is_file()) if folder.is_dir() else []
+    out = []
+    for key in keys:
+        ref = f"s:{SHIPPED_SWEEP}/{key}"
+        out.append({"run": ref, **visit(page, url, f"compare?runs={ref}", "Compare", timeout_s, runs=ref)})
+    return out
+
+
 def tree_rss_mb(pid: int) -> float:
     """Resident memory now of ``pid`` and all its descendants (Linux /proc); AppServer keeps only the peak."""
     total, todo = 0, [pid]
@@ -200,7 +215,8 @@ def verdict(values: list[float | None], limit: float) -> str:
     return f"{'met' if max(values) <= limit else 'not met'} (worst {max(values):.2f})"
 
 
-def report(first: list[dict], second: list[dict], compare: list[dict], rss: dict, load: dict) -> str:
+def report(first: list[dict], second: list[dict], compare: list[dict], rss: dict, load: dict,
+           sweep: list[dict] | None = None) -> str:
     """The markdown body: pages, Compare steps, memory and load, each goal beside the figure it judges."""
     lines = ["| page | first view s | second view s | exceptions (first / second) |", "|---|---|---|---|"]
     for (path, _), a, b in zip(PAGES, first, second):
@@ -208,6 +224,14 @@ def report(first: list[dict], second: list[dict], compare: list[dict], rss: dict
     lines += ["", "| Compare step | how | s | exceptions |", "|---|---|---|---|"]
     lines += [f"| {c['step']} | {c['how']} | {fmt(c)} | {c['exceptions']} |" for c in compare]
     adds = [c["seconds"] for c in compare if c["step"].startswith("add")]
+    sweep = sweep or []
+    if sweep:
+        opened = [r["seconds"] for r in sweep if r["seconds"] is not None and not r["exceptions"]]
+        lines += ["", f"Every run of the shipped sweep ({len(sweep)}) opened on Compare by its link: "
+                  + (f"median {sorted(opened)[len(opened) // 2]:.2f} s, worst {max(opened):.2f} s; " if opened else "")
+                  + f"{len(sweep) - len(opened)} did not open cleanly"
+                  + "".join(f"; {r['run']}: {fmt(r)}, {r['exceptions']} exception(s)" for r in sweep
+                            if r["seconds"] is None or r["exceptions"])]
     lines += ["", "| server RSS (process tree) | MB |", "|---|---|"]
     lines += [f"| {k} | {v:.0f} |" for k, v in rss.items()]
     lines += ["", f"Load at start: {load['start']}  ", f"Load at end: {load['end']}", "", "Goals (issue 23):", "",
@@ -216,10 +240,13 @@ def report(first: list[dict], second: list[dict], compare: list[dict], rss: dict
               f"- second views ≤ {GOALS['second']:g} s: {verdict([r['seconds'] for r in second], GOALS['second'])}",
               f"- server RSS without a training ≤ {GOALS['rss_mb']:g} MB (judged on the sampled peak): "
               f"{verdict([rss.get('peak, sampled every 0.25 s')], GOALS['rss_mb'])}"]
+    if sweep:
+        lines.append(f"- every shipped sweep run opens on Compare ≤ {GOALS['first']:g} s: "
+                     f"{verdict([None if r['exceptions'] else r['seconds'] for r in sweep], GOALS['first'])}")
     return "\n".join(lines)
 
 
-def measure(repo: Path, width: int, timeout_s: float, log=print) -> tuple[str, dict]:
+def measure(repo: Path, width: int, timeout_s: float, log=print, sweeps: bool = True) -> tuple[str, dict]:
     """One fresh server, one browser tab: first views, Compare, second views; returns (markdown body, raw)."""
     from playwright.sync_api import sync_playwright
 
@@ -243,14 +270,18 @@ def measure(repo: Path, width: int, timeout_s: float, log=print) -> tuple[str, d
             for path, word in PAGES:
                 second.append(visit(page, app.url, path, word, timeout_s))
                 log(f"second /{path}: {second[-1]}")
+            rss["after second views"] = tree_rss_mb(app.pid)
+            sweep = sweep_runs(page, app.url, repo, timeout_s) if sweeps else []
+            for r in sweep:
+                log(f"sweep {r}")
             rss["at the end"] = tree_rss_mb(app.pid)
         finally:
             browser.close()
         app.sample_tree()
         rss["peak, sampled every 0.25 s"] = app.tree_peak_mb
     load["end"] = load_line()
-    raw = {"first": first, "second": second, "compare": compare, "rss": rss, "load": load}
-    return report(first, second, compare, rss, load), raw
+    raw = {"first": first, "second": second, "compare": compare, "rss": rss, "load": load, "sweep": sweep}
+    return report(first, second, compare, rss, load, sweep), raw
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", default="", help="what is measured (e.g. 'before', a branch's name)")
     parser.add_argument("--repo", type=Path, default=ROOT, help="the checkout whose app.py is served")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds before a page counts as timed out")
+    parser.add_argument("--no-sweep", action="store_true", help="skip opening every shipped sweep run on Compare")
     args = parser.parse_args(argv)
     if shutil.which("chromium") is None:
         print("Debian's chromium is not installed (apt-get install -y chromium)", file=sys.stderr)
@@ -267,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     repo = args.repo.resolve()
     command = shlex.join(["python", "-m", "bench.browser_pages", *(sys.argv[1:] if argv is None else argv)])
     commit = git_commit(repo)
-    body, _ = measure(repo, args.width, args.timeout, log=lambda s: print(s, flush=True))
+    body, _ = measure(repo, args.width, args.timeout, log=lambda s: print(s, flush=True), sweeps=not args.no_sweep)
     from .common import machine
 
     stamp = _dt.datetime.now().astimezone().isoformat(timespec="seconds")

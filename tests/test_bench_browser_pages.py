@@ -28,3 +28,12 @@ def test_report_lists_every_page_and_judges_each_goal():
     assert "adding a shipped run ≤ 1 s: met (worst 0.80)" in text
     assert "second views ≤ 1 s: met (worst 0.50)" in text
     assert "≤ 600 MB (judged on the sampled peak): not met (worst 650.00)" in text
+
+
+def test_a_sweep_run_that_opened_with_an_exception_does_not_count_as_opened():
+    page = [_r(1.0) for _ in PAGES]
+    sweep = [{"run": "s:beta-spectrum/a", **_r(0.7)}, {"run": "s:beta-spectrum/b", **_r(0.9, exceptions=1)}]
+    text = report(page, page, [], {}, {"start": "0.1", "end": "0.2"}, sweep)
+    assert "Every run of the shipped sweep (2) opened on Compare by its link: median 0.70 s, worst 0.70 s; 1 did not" in text
+    assert "s:beta-spectrum/b: 0.90, 1 exception(s)" in text
+    assert "every shipped sweep run opens on Compare ≤ 3 s: not met (a timeout)" in text
