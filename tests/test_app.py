@@ -294,3 +294,4 @@ def test_each_run_says_when_it_is_a_beta_tcvae():
     assert runs.views_for("g:b1").views.config.objective.tc_weight == weight > 0
     captions = [c.value for c in at.caption if c.value.startswith("β = ")]
     assert len(captions) == 1 and f"total-correlation weight {weight:g} (a β-TCVAE)" in captions[0]
+    assert f"TC {weight:g}" in at.table[0].value.loc["g:b1", "setting"]  # the table's setting names it too

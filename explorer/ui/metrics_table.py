@@ -16,7 +16,8 @@ def metrics_table(runs: dict, extra: dict | None = None) -> pd.DataFrame:
     rows = {}
     for ref, run in runs.items():
         m, o = {**run.metrics, **(extra or {}).get(ref, {})}, run.config.objective
-        setting = f"β = {o.beta:g} · {run.config.model.decoder} · {o.schedule}"
+        setting = f"β = {o.beta:g}" + (f" · TC {o.tc_weight:g}" if o.tc_weight else "")
+        setting += f" · {run.config.model.decoder} · {o.schedule}"
         if o.free_bits:
             setting += f" · free bits {o.free_bits:g}"
         if run.config.train.labels:
