@@ -198,3 +198,13 @@ def test_the_shipped_sweep_shows_every_seed_against_beta(server, page):
     _settle(page)
     _no_exception(page)
     _shot(page, "sweep")
+
+
+def test_the_landing_page_answers_at_its_own_path_too(server, page):
+    """A link to /lessons (the landing page's name) opens the lessons, not Streamlit's "Page not found"."""
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.goto(f"{server}/lessons")
+    page.get_by_role("heading", name="β-VAE: disentanglement and posterior collapse, measured").wait_for(timeout=60_000)
+    _settle(page)
+    _no_exception(page)
+    assert page.get_by_text("Page not found").count() == 0

@@ -16,7 +16,10 @@ def pages() -> dict[str, st.Page]:
 
     table: dict[str, st.Page] = {}
     table["lessons"] = st.Page(lambda: lessons_page(table), title="Two lessons", icon=":material/school:",
-                               url_path="lessons", default=True)
+                               url_path="home", default=True)
+    # the default page answers at "/" only (its own path is reserved, not served): "/lessons" is a hidden twin
+    table["lessons-path"] = st.Page(lambda: lessons_page(table), title="Two lessons", icon=":material/school:",
+                                    url_path="lessons", visibility="hidden")
     table.update({
         "compare": st.Page(compare_page, title="Compare runs", icon=":material/compare:", url_path="compare"),
         "ladder": st.Page(lambda: ladder_page(table), title="β ladder", icon=":material/stairs:", url_path="ladder"),
