@@ -127,3 +127,39 @@ def test_the_seed_spread_behind_each_beta_is_measured_not_asserted():
     calm = runs.assign(mig=[0.10, 0.11, 0.12, 0.40, 0.41, 0.42])
     assert "narrower than" in seed_spread_by_beta(calm)
     assert seed_spread_by_beta(runs[runs["beta"] == 1]) == ""  # one β: nothing to compare the spread with
+
+
+def test_the_blind_spot_line_says_why_the_means_light_up_where_no_latent_carries_anything():
+    from explorer.ui.lessons import mig_blind_spot, mig_ranking_note
+
+    names = ("shape", "scale", "orientation", "posX", "posY")
+    collapsed = {"mig": 0.022, "informative_units": 0, "informative_nats": [0.02, 0.04],
+                 "mi_matrix": [[0.01, 0.0], [0.0, 0.0], [0.0, 0.0], [0.79, 0.2], [0.1, 0.3]]}
+    text = mig_blind_spot(collapsed, names, ["z0", "z1"])
+    assert "the most any carries is 0.04 nats" in text and "reaches 0.79 nats (z0, posX)" in text and "0.022" in text
+    used = {**collapsed, "informative_nats": [2.0, 0.02], "informative_units": 1}
+    assert "Greyed latents" in mig_blind_spot(used, names, ["z0", "z1"]) and "0.30 nats of MI (z1, posY)" in \
+        mig_blind_spot(used, names, ["z0", "z1"])
+    assert mig_blind_spot({**used, "informative_nats": [2.0, 2.0]}, names, ["z0", "z1"]) == ""  # nothing greyed
+    cured = _record("cure", {"mig": 0.017, "informative_units": 10}, role="cure")
+    note = mig_ranking_note({"g:collapse": _record("collapse", collapsed, role="collapse"), "g:cure": cured})
+    assert note.startswith("MIG ranks g:collapse (0.022) above g:cure (0.017)")
+    assert mig_ranking_note({"g:cure": cured}) == ""
+
+
+def test_the_shipped_collapse_shows_the_blind_spot_and_its_cure_does_not_fall_for_it():
+    """A known answer: the shipped collapsed run carries nothing (informative units 0) while its means' MI is high."""
+    from pathlib import Path
+
+    from explorer.gallery_index import read_index
+    from explorer.ui.lessons import mig_blind_spot, mig_ranking_note
+    from explorer.view_data import load_views
+
+    root = Path(__file__).resolve().parents[1] / "checkpoints"
+    runs = {f"g:{r.name}": load_views(root / r.views) for r in read_index(root) if r.role in ("collapse", "cure")}
+    collapse, cure = runs["g:collapse"], runs["g:cure"]
+    assert collapse.metrics["informative_units"] == 0 and max(map(max, collapse.metrics["mi_matrix"])) > 0.5
+    names = ("shape", "scale", "orientation", "posX", "posY")
+    assert mig_blind_spot(collapse.metrics, names, [f"z{d}" for d in range(10)]).startswith("No latent carries")
+    assert cure.metrics["informative_units"] > 0
+    assert ("MIG ranks g:collapse" in mig_ranking_note(runs)) == (collapse.metrics["mig"] > cure.metrics["mig"])

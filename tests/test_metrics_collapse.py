@@ -94,3 +94,16 @@ def test_informative_units_are_scale_free_where_burdas_count_is_not(mean_std, si
     assert res["nats"][0] == pytest.approx(expected_nats, rel=0.05, abs=1e-4)
     assert res["informative_units"] == int(informative)
     assert active_units(mu)["active_units"] == int(burda_active)
+
+
+def test_what_a_latent_carries_is_the_gaussian_channels_known_mi():
+    """A known answer: z = μ(x) + σ·ε with μ(x) ~ N(0, s²) over images and σ fixed is a Gaussian channel, whose
+    mutual information I(x; z) is exactly ½·log(1 + s²/σ²). The per-latent nats behind the greyed columns of
+    Compare's MI heatmap must equal it, whatever the code's scale (where the means' MI, which MIG bins, cannot
+    tell a noisy latent from a clean one)."""
+    rng = np.random.default_rng(0)
+    for s, sigma in ((2.0, 1.0), (0.15, 1.0), (0.02, 0.01)):
+        mu = rng.normal(0.0, s, size=(200_000, 1))
+        logvar = np.full_like(mu, 2 * np.log(sigma))
+        nats = informative_units(mu, logvar)["nats"][0]
+        assert nats == pytest.approx(0.5 * np.log1p(s**2 / sigma**2), rel=0.01)

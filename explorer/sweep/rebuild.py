@@ -78,9 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--keep-weights", action="store_true", help="also write each run's checkpoint.pt")
     parser.add_argument("--only-missing", action="store_true", help="skip runs that already have a views file")
+    parser.add_argument("--reverse", action="store_true", help="last folder first (a second process on another core)")
     args = parser.parse_args(argv)
     failed = 0
-    for folder in sorted(p for p in args.folder.iterdir() if (p / RESULT).exists()):
+    for folder in sorted((p for p in args.folder.iterdir() if (p / RESULT).exists()), reverse=args.reverse):
         if (folder / CHECKPOINT).exists() or (args.only_missing and views_file(folder).exists()):
             continue
         failed += rebuild_run(folder, args.keep_weights) is None

@@ -110,12 +110,34 @@ def off_scale_range(series: list[list[float]], floor: float | None = None) -> tu
     return (max(lo, floor) if floor is not None else lo), hi
 
 
-def mi_heatmap(mi_matrix, factor_names, title: str, dim_names: list[str] | None = None) -> go.Figure:
+def mi_heatmap(mi_matrix, factor_names, title: str, dim_names: list[str] | None = None,
+               carried: list[float] | None = None, threshold: float = 0.1) -> go.Figure:
+    """The factor × latent MI of the posterior means (what MIG bins) and, with ``carried``, each latent's
+    information in nats under it, latents at or below ``threshold`` greyed in both: the means can follow a
+    factor while the noise around them buries it."""
     m = np.asarray(mi_matrix, dtype=float)
     x = dim_names or [f"z{d}" for d in range(m.shape[1])]
-    fig = go.Figure(go.Heatmap(z=m, x=x, y=list(factor_names), colorscale="Blues",
-                               colorbar=dict(title="nats"), text=np.round(m, 2), texttemplate="%{text}"))
-    fig.update_layout(title=title, height=260, margin=dict(l=10, r=10, t=40, b=10))
+    heat = go.Heatmap(z=m, x=x, y=list(factor_names), colorscale="Blues", colorbar=dict(title="nats", len=0.7, y=0.65),
+                      text=np.round(m, 2), texttemplate="%{text}", textfont=dict(size=11 if m.shape[1] <= 6 else 10))
+    if carried is None:
+        fig = go.Figure(heat)
+        fig.update_layout(title=title, height=280, margin=dict(l=10, r=10, t=40, b=10))
+        return fig
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.08)
+    fig.add_trace(heat, row=1, col=1)
+    quiet = [v <= threshold for v in carried]
+    fig.add_trace(go.Bar(x=x, y=carried, marker_color=["#bbbbbb" if q else "#1f77b4" for q in quiet],
+                         text=[f"{v:.2f}" for v in carried], textposition="outside", cliponaxis=False,
+                         name="what each latent carries", showlegend=False,
+                         hovertemplate="%{x}: %{y:.2f} nats<extra></extra>"), row=2, col=1)
+    fig.add_hline(y=threshold, line_dash="dot", line_color="#888888", row=2, col=1)
+    for d, q in enumerate(quiet):
+        if q:
+            fig.add_shape(type="rect", xref="x", yref="y", x0=d - 0.5, x1=d + 0.5, y0=-0.5, y1=len(factor_names) - 0.5,
+                          fillcolor="rgba(235,235,235,0.75)", line_width=0, row=1, col=1)
+    fig.update_yaxes(title_text="carries (nats)", rangemode="tozero", range=[0, max(max(carried) * 1.3, 4 * threshold)],
+                     row=2, col=1)
+    fig.update_layout(title=title, height=380, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
 

@@ -72,6 +72,50 @@ def collapse_summary(collapse, cure) -> str:
             f"latents carry information (KL {b['kl']:.1f}, I(x;z) {b['mi']:.1f}): {verdict}.")
 
 
+#: A latent below this many nats (½·log(1 + Var μ / E σ²)) carries no information (explorer.metrics.collapse).
+NO_INFORMATION_NATS = 0.1
+
+
+def mig_blind_spot(metrics: dict, factor_names, dim_names: list[str]) -> str:
+    """Why the means-based MI heatmap can light up where no latent carries information, from the run's numbers
+    ('' when it does not): MIG bins the posterior means and cannot see how noisy each latent is."""
+    mi, nats = metrics.get("mi_matrix"), metrics.get("informative_nats")
+    if not mi or not nats:
+        return ""
+    m = np.asarray(mi, dtype=float)
+    quiet = [d for d, v in enumerate(nats) if v <= NO_INFORMATION_NATS]
+    if not quiet:
+        return ""
+    k, d = np.unravel_index(int(np.argmax(m[:, quiet])), (m.shape[0], len(quiet)))
+    d = quiet[d]
+    peak = float(m[k, d])
+    if peak <= NO_INFORMATION_NATS:
+        return ""
+    name = dim_names[d] if d < len(dim_names) else f"z{d}"
+    if len(quiet) == len(nats):
+        mig = metrics.get("mig")
+        return (f"No latent carries information (the most any carries is {max(nats):.2f} nats, below "
+                f"{NO_INFORMATION_NATS:g}), yet the MI of the posterior means reaches {peak:.2f} nats ({name}, "
+                f"{factor_names[k]}): each mean still moves with the image, but posterior noise of σ ≈ 1 buries it. "
+                "MIG bins the means and cannot see σ" + (f", which is how it scores this run {mig:.3f}." if mig is not None
+                                                        else "."))
+    return (f"Greyed latents carry no information (at most {NO_INFORMATION_NATS:g} nats each), yet their means reach "
+            f"{peak:.2f} nats of MI ({name}, {factor_names[k]}): MIG, which bins the means, counts them anyway.")
+
+
+def mig_ranking_note(runs: dict) -> str:
+    """'' unless MIG ranks a run whose latents carry nothing above one whose latents carry something."""
+    scored = {ref: (r.metrics.get("mig"), r.metrics.get("informative_units")) for ref, r in runs.items()}
+    scored = {ref: v for ref, v in scored.items() if None not in v}
+    for a, (mig_a, units_a) in scored.items():
+        for b, (mig_b, units_b) in scored.items():
+            if units_a == 0 and units_b > 0 and mig_a > mig_b:
+                return (f"MIG ranks {a} ({mig_a:.3f}) above {b} ({mig_b:.3f}) although {a}'s latents carry nothing "
+                        f"and {b}'s {units_b} carry information: MIG's blind spot. It reads the posterior means, not "
+                        "how noisy they are; the bars under each heatmap (what each latent carries) tell them apart.")
+    return ""
+
+
 def seed_spread_summary(points: list[dict]) -> str:
     """The Pinned axes takeaway: where labels help (MIG or DCI), from the medians over seeds."""
     def median(key: str, labelled: bool):

@@ -21,7 +21,7 @@ from .figures import curves_figure, kl_heatmap, kl_split_figure, mi_heatmap, rat
 from .figures_factors import latent_factor_figure
 from .metrics_table import details_table, glossary, metrics_table
 from . import sweeps
-from .lessons import seed_spread_by_beta
+from .lessons import mig_blind_spot, mig_ranking_note, seed_spread_by_beta
 from .run_texts import extra_note, provenance_text, sample_note, why_mig_is_low
 from .runs import factor_names, load_sweep, run_version, views_for
 from .tiles import USAGE_VMAX, reconstruction_strip, usage_strip
@@ -173,25 +173,32 @@ def factor_views(runs: dict) -> None:
     if not with_factors:
         return
     st.subheader("Which factor each latent follows")
-    st.caption("Left: how much each latent knows about each factor (nats). Right: each informative latent's mean "
-               "code on an exact grid of dSprites: against position (a map), scale and orientation (one line per "
-               "shape). One factor per axis shows as one map or one line that moves, the others flat; position "
+    ranking = mig_ranking_note(with_factors)
+    if ranking:
+        st.warning(ranking)
+    st.caption("Left: the MI between each latent's posterior mean and each factor (nats; what MIG bins), and under "
+               "it what each latent really carries (½·log(1 + Var μ / E σ²), grey at or below 0.1 nats). Right: each "
+               "informative latent's mean code on an exact grid of dSprites: against position (a map), scale and "
+               "orientation (one line per shape). One factor per axis shows as one map or one line that moves, the others flat; position "
                "on a rotated pair of axes shows as a tilted map.")
     tabs = st.tabs(list(with_factors))
     for tab, (ref, run) in zip(tabs, with_factors.items()):
         with tab:
             names = factor_names(run)
             dims = dimension_names(run.metrics, names, len(run.metrics["mi_matrix"][0]))
-            left, right = st.columns([2, 3])
-            left.plotly_chart(mi_heatmap(run.metrics["mi_matrix"], names, f"factor × latent MI: {ref}", dims),
+            plot = bool(used_dims(run.metrics)) and run.latent_factors is not None
+            left, right = st.columns([2, 3]) if plot else (st.container(), None)
+            left.plotly_chart(mi_heatmap(run.metrics["mi_matrix"], names, f"factor × latent MI of the means: {ref}",
+                                         dims, carried=run.metrics.get("informative_nats")),
                               width="stretch", key=f"mi-{ref}")
+            blind = mig_blind_spot(run.metrics, names, dims)
+            if blind:
+                left.caption(blind)
+            if not plot:  # the heatmap takes the width: nothing to set beside it
+                left.info("No latent carries information: there is nothing to plot against the factors."
+                          if not used_dims(run.metrics) else "This run's views hold no latent-vs-factor grid.")
+                continue
             used, _ = shown_dims(run, all_rows=False)
-            if not used_dims(run.metrics):
-                right.info("No latent carries information: there is nothing to plot against the factors.")
-                continue
-            if run.latent_factors is None:
-                right.info("This run's views hold no latent-vs-factor grid.")
-                continue
             figure = cached_latent_factors(ref, run_version(ref), tuple(used), tuple(dims), run)
             right.plotly_chart(figure, width="stretch", key=f"lf-{ref}")
 
