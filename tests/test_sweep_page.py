@@ -219,8 +219,8 @@ def test_a_sweep_run_opens_on_compare_and_one_without_weights_says_how_to_retrai
     assert loaded.metrics["steps"] == 2  # … and never overrides what it holds
     missing, reason = run_models.get_run(f"s:demo/{bare}")
     assert missing is None
-    assert reason == (f"this sweep kept no weights for run {bare}; "
-                      "retrain it with: python -m explorer train --beta 8 --seed 0")
+    assert reason == (f"run {bare}'s checkpoint.pt is missing (its result.json records one); "
+                      "retrain it with: python -m explorer train --beta 8 --seed 0")  # not "kept no weights": it did
     assert runs.views_for(f"s:demo/{bare}").error == reason  # Compare says the same
     assert run_models.get_run("s:nope/abc")[1] == "there is no sweep called 'nope'"
     at = _page().run()

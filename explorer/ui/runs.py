@@ -226,6 +226,9 @@ def _sweep_views(name: str) -> Lookup:
     path = views_path(checkpoint)
     if not checkpoint.exists() and not path.exists():
         command = row["command"] or "(no command recorded)"
+        if isinstance(row.get("checkpoint"), str) and row["checkpoint"]:  # recorded, then deleted or moved
+            return Lookup(error=f"run {row['key']}'s {checkpoint.name} is missing (its result.json records one); "
+                                f"retrain it with: {command}")
         return Lookup(error=f"this sweep kept no weights for run {row['key']}; retrain it with: {command}")
     return _stored_or_pending(path, checkpoint, sha256_of(checkpoint))
 
