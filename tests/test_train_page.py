@@ -231,3 +231,24 @@ def test_a_preset_click_is_not_reported_as_a_link_value_the_controls_refused(mon
     at.segmented_control(key="preset").set_value("collapse").run()
     assert not at.exception and not at.sidebar.warning
     assert at.selectbox(key="decoder").value == "pixelcnn8" and at.info  # applied, and said so after the rerun
+
+
+class _ScoredTrainer(FakeTrainer):
+    """Closes with final scores that differ from its last history point, as a real run's do (other images)."""
+
+    def __call__(self, config, on_progress=None, stop=None, on_step=None):
+        run = super().__call__(config, on_progress, stop, on_step)
+        run.metrics.update({"mig": 0.403, "kl": 6.22, "active_units": 4, "informative_units": 3})
+        return run
+
+
+def test_a_finished_run_shows_its_final_scores_the_numbers_compare_shows(monkeypatch):
+    """One run, one number per metric: once done, the page shows the closing scores (what Compare shows for
+    j:<id>) and names their sample, not the last history point's (MIG 0.1 on the history sample)."""
+    at, manager = _page(monkeypatch, trainer=_ScoredTrainer())
+    _train(at, manager)
+    manager.wait(manager.jobs()[0].id, 10)
+    at.run()
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["MIG"] == "0.403" and shown["raw KL (nats)"] == "6.22" and shown["informative units"] == "3"
+    assert any("the numbers Compare shows for this run" in c.value for c in at.caption)

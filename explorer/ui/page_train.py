@@ -6,6 +6,7 @@ import streamlit as st
 from .. import recipes
 from ..config import DECODER_HELP, FACTOR_NAMES, ModelConfig, ObjectiveConfig, RunConfig, TrainConfig, knob_of
 from ..jobs import Busy
+from ..protocols import FINAL
 from . import train_presets as tp
 from .figures import curves_figure
 from .runs import MAX_TRAININGS, job_manager
@@ -219,12 +220,23 @@ def live_curves(job_id: str) -> None:
     hist = snap["history"]
     if hist.get("step"):
         last = {k: v[-1] for k, v in hist.items() if v and not isinstance(v[-1], list)}
+        final = snap["metrics"] if snap["done"] and snap["metrics"].get("mig") is not None else None
+        t = snap["config"].train
         cols = st.columns(5)
-        cols[0].metric("step (last point)", last.get("step", 0))
-        cols[1].metric("raw KL (nats)", f"{last.get('eval_kl', 0):.2f}")
-        cols[2].metric("active units", last.get("active_units", 0))
-        cols[3].metric("informative units", last.get("informative_units", "–"))
-        cols[4].metric("MIG", f"{last['mig']:.3f}" if last.get("mig") is not None else "–")
+        if final:  # the closing scores: the very numbers Compare shows for this run
+            cols[0].metric("steps", final.get("steps", last.get("step", 0)))
+            values = (final.get("kl"), final.get("active_units"), final.get("informative_units"), final.get("mig"))
+            st.caption(f"Final scores on the run's evaluation sample ({t.eval_samples:,} images, seed "
+                       f"{FINAL.for_seed(t.seed).seed}): the numbers Compare shows for this run. The curves below are "
+                       "measured at each history point on the run's history sample.")
+        else:
+            cols[0].metric("step (last point)", last.get("step", 0))
+            values = (last.get("eval_kl"), last.get("active_units"), last.get("informative_units"), last.get("mig"))
+        kl, active, informative, mig = values
+        cols[1].metric("raw KL (nats)", f"{kl:.2f}" if kl is not None else "–")
+        cols[2].metric("active units", active if active is not None else "–")
+        cols[3].metric("informative units", informative if informative is not None else "–")
+        cols[4].metric("MIG", f"{mig:.3f}" if mig is not None else "–")
         st.plotly_chart(live_figure(snap), width="stretch", key=f"live-{job_id}")
 
 
