@@ -54,6 +54,8 @@ def test_an_untrained_first_point_is_left_off_the_chart_scales_and_the_axis_says
     lo, hi = off_scale_range([history["recon"]])
     assert 100 < lo < 104 and 120 < hi < 125
     assert off_scale_range([history["eval_kl"]]) is None  # nothing squashed: nothing clipped
+    assert off_scale_range([[0, 3, 3, 3]]) is None  # informative units rising from 0: the rise is the point
+    assert off_scale_range([[0.08, 4.0, 4.0]]) is None  # a KL weight that finished warming up before point two
     fig = curves_figure({"run": history})
     recon_axis = next(a for name, a in fig.layout.to_plotly_json().items() if name.startswith("yaxis")
                       and a.get("range") is not None)

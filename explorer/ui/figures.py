@@ -104,7 +104,9 @@ def off_scale_range(series: list[list[float]], floor: float | None = None) -> tu
         return None
     lo, hi = min(rest), max(rest)
     span = (hi - lo) or max(abs(hi) * 0.1, 1e-3)
-    if all(lo - 2 * span <= v <= hi + 2 * span for v in firsts):
+    # only a first point far above the rest is the untrained start's blow-up; one below is a real rise
+    # (informative units 0 → 3, a KL weight warming up to β) and must stay on the chart
+    if all(v <= hi + 2 * span for v in firsts):
         return None
     lo, hi = lo - 0.08 * span, hi + 0.08 * span
     return (max(lo, floor) if floor is not None else lo), hi
