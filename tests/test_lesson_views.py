@@ -165,3 +165,15 @@ def test_the_shipped_collapse_shows_the_blind_spot_and_its_cure_does_not_fall_fo
     assert mig_blind_spot(collapse.metrics, names, [f"z{d}" for d in range(10)]).startswith("No latent carries")
     assert cure.metrics["informative_units"] > 0
     assert ("MIG ranks g:collapse" in mig_ranking_note(runs)) == (collapse.metrics["mig"] > cure.metrics["mig"])
+
+
+def test_each_run_keeps_one_colour_across_the_curves_and_the_rate_distortion_plane():
+    from explorer.ui.figures import run_colour
+
+    histories = {ref: {"step": [0, 10], "kl": [1.0, 2.0 + i], "recon": [90.0, 80.0 - i], "mig": [0.1, 0.2]}
+                 for i, ref in enumerate(("g:collapse", "g:cure"))}
+    curves, rd = curves_figure(histories), rate_distortion_figure(histories)
+    for i, ref in enumerate(histories):
+        assert {t.line.color for t in curves.data if t.name == ref} == {run_colour(i)}
+        assert {t.line.color for t in rd.data if t.name == ref} == {run_colour(i)}
+

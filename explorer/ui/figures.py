@@ -25,15 +25,22 @@ KL_PARTS = (
 )
 
 
+#: One colour per run, by its place on the page: every chart of a page draws run i in RUN_COLOURS[i].
+RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+
+
+def run_colour(i: int) -> str:
+    return RUN_COLOURS[i % len(RUN_COLOURS)]
+
+
 def curves_figure(histories: dict[str, dict], keys=CURVES) -> go.Figure:
     """One panel per quantity, every run overlaid with one colour and a shared legend."""
     keys = [(k, t) for k, t in keys if any(_has(h, k) for h in histories.values())]
     cols = 2
     rows = max(1, (len(keys) + cols - 1) // cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[t for _, t in keys], vertical_spacing=0.12)
-    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
     for i, (name, hist) in enumerate(histories.items()):
-        color = palette[i % len(palette)]
+        color = run_colour(i)
         for j, (key, _) in enumerate(keys):
             steps, values = _series(hist, key)
             fig.add_trace(go.Scatter(x=steps, y=values, name=name, legendgroup=name, showlegend=j == 0,
@@ -68,12 +75,13 @@ def kl_heatmap(history: dict, title: str) -> go.Figure:
 def rate_distortion_figure(histories: dict[str, dict], entropy: float | None = None) -> go.Figure:
     """Distortion against rate, one trajectory per run (Alemi et al. 2018); collapse slides to R ≈ 0."""
     fig = go.Figure()
-    for name, hist in histories.items():
+    for i, (name, hist) in enumerate(histories.items()):
         pts = [(r, d, s) for r, d, s in zip(hist.get("kl", []), hist.get("recon", []), hist.get("step", []))
                if r is not None and d is not None]
         if pts:
             r, d, s = zip(*pts)
-            fig.add_trace(go.Scatter(x=r, y=d, mode="lines+markers", name=name, text=[f"step {x}" for x in s]))
+            fig.add_trace(go.Scatter(x=r, y=d, mode="lines+markers", name=name, text=[f"step {x}" for x in s],
+                                     line=dict(color=run_colour(i)), marker=dict(color=run_colour(i))))
     if entropy is not None:
         fig.add_trace(go.Scatter(x=[0, entropy], y=[entropy, 0], mode="lines", name="D = H − R (data entropy bound)",
                                  line=dict(dash="dot", color="grey")))
