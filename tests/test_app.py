@@ -169,6 +169,9 @@ def test_pinned_page_sets_the_seed_spread_against_labels_and_links_each_pair():
     assert not at.exception
     table = at.dataframe[0].value
     assert sorted(table["labels"]) == [0, 20] and "MI share posX" in table.columns
+    shares = list(table["MI share posX"])  # text with 3 decimals, "–" for the run without labels: one type per column
+    assert "–" in shares and all(v == "–" or (len(v.split(".")[1]) == 3) for v in shares)
+    assert all(len(v.split(".")[1]) == 3 for v in table["mig"])
     assert len(at.get("plotly_chart")) == 1
     links = [link.proto.label for link in at.get("page_link")]
     assert links == ["seed 0: g:s0 vs g:p0"]

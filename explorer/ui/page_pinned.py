@@ -25,6 +25,16 @@ def spread_points(entries: list) -> list[dict]:
     return points
 
 
+def readable(table: pd.DataFrame) -> pd.DataFrame:
+    """Scores as text with three decimals and "–" where a run has none (a column that mixes "–" with floats
+    cannot be sent to the browser as one type, and raw floats print seventeen digits)."""
+    out = table.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = [("–" if pd.isna(v) else f"{v:.3f}") for v in out[column]]
+    return out
+
+
 def pinned_page(links: dict) -> None:
     """``links``: page name -> st.Page (handed in by the navigation, so no page imports it)."""
     st.title("Pinned axes")
@@ -44,7 +54,7 @@ def pinned_page(links: dict) -> None:
         st.info(takeaway + " Labels also name each pinned axis, in every grid and slider.")
     st.plotly_chart(seed_spread_figure(points), width="stretch", key="spread")
     table = pd.DataFrame(points).set_index("run").sort_values(["labels", "seed"])
-    st.dataframe(table.astype(object).where(table.notna(), "–"), width="stretch")
+    st.dataframe(readable(table), width="stretch")
     st.caption("MI share: the fraction of a factor's entropy that its pinned dimension carries (1 = all of it; "
                "– for runs without labels, which pin nothing).")
     st.markdown("**Look for yourself:** the same seed with and without labels, traversal rows named by factor:")
