@@ -176,31 +176,32 @@ def factor_views(runs: dict) -> None:
     ranking = mig_ranking_note(with_factors)
     if ranking:
         st.warning(ranking)
-    st.caption("Left: the MI between each latent's posterior mean and each factor (nats; what MIG bins), and under "
-               "it what each latent really carries (½·log(1 + Var μ / E σ²), grey at or below 0.1 nats). Right: each "
+    st.caption("First the MI between each latent's posterior mean and each factor (nats; what MIG bins), and under "
+               "it what each latent really carries (½·log(1 + Var μ / E σ²), grey at or below 0.1 nats). Then each "
                "informative latent's mean code on an exact grid of dSprites: against position (a map), scale and "
                "orientation (one line per shape). One factor per axis shows as one map or one line that moves, the others flat; position "
                "on a rotated pair of axes shows as a tilted map.")
-    tabs = st.tabs(list(with_factors))
-    for tab, (ref, run) in zip(tabs, with_factors.items()):
+    for tab, (ref, run) in zip(lazy_tabs(list(with_factors), "factor-tab"), with_factors.items()):
+        if not tab.open:  # only the open tab's charts are built and sent: each is a Plotly chart the browser draws
+            continue
         with tab:
             names = factor_names(run)
             dims = dimension_names(run.metrics, names, len(run.metrics["mi_matrix"][0]))
             plot = bool(used_dims(run.metrics)) and run.latent_factors is not None
-            left, right = st.columns([2, 3]) if plot else (st.container(), None)
-            left.plotly_chart(mi_heatmap(run.metrics["mi_matrix"], names, f"factor × latent MI of the means: {ref}",
-                                         dims, carried=run.metrics.get("informative_nats")),
-                              width="stretch", key=f"mi-{ref}")
+            # the heatmap above the latent-vs-factor grid, each the page's width: readable at 1280 px with ten latents
+            st.plotly_chart(mi_heatmap(run.metrics["mi_matrix"], names, f"factor × latent MI of the means: {ref}",
+                                       dims, carried=run.metrics.get("informative_nats")),
+                            width="stretch", key=f"mi-{ref}")
             blind = mig_blind_spot(run.metrics, names, dims)
             if blind:
-                left.caption(blind)
-            if not plot:  # the heatmap takes the width: nothing to set beside it
-                left.info("No latent carries information: there is nothing to plot against the factors."
-                          if not used_dims(run.metrics) else "This run's views hold no latent-vs-factor grid.")
+                st.caption(blind)
+            if not plot:
+                st.info("No latent carries information: there is nothing to plot against the factors."
+                        if not used_dims(run.metrics) else "This run's views hold no latent-vs-factor grid.")
                 continue
             used, _ = shown_dims(run, all_rows=False)
             figure = cached_latent_factors(ref, run_version(ref), tuple(used), tuple(dims), run)
-            right.plotly_chart(figure, width="stretch", key=f"lf-{ref}")
+            st.plotly_chart(figure, width="stretch", key=f"lf-{ref}")
 
 
 @st.cache_data(max_entries=12, show_spinner=False)
@@ -239,8 +240,16 @@ def training_curves(runs: dict) -> None:
     st.plotly_chart(curves_figure(histories), width="stretch", key="curves")
     entropy = DSPRITES_ENTROPY if all(run.dataset == "dsprites" for run in runs.values()) else None
     st.plotly_chart(rate_distortion_figure(histories, entropy), width="stretch", key="rd")
-    for ref, run in runs.items():
-        st.plotly_chart(kl_heatmap(run.history, f"per-dimension KL over training: {ref}"), width="stretch", key=f"klh-{ref}")
+    for tab, (ref, run) in zip(lazy_tabs([f"per-dimension KL: {ref}" for ref in runs], "klh-tab"), runs.items()):
+        if tab.open:
+            tab.plotly_chart(kl_heatmap(run.history, f"per-dimension KL over training: {ref}"), width="stretch",
+                             key=f"klh-{ref}")
+
+
+def lazy_tabs(labels: list[str], key: str):
+    """Tabs whose closed bodies are not built: a click on a tab reruns the page (every view is stored, so a rerun
+    is cheap), and the browser draws one tab's charts instead of all of them."""
+    return st.tabs(labels, key=f"{key}:{','.join(labels)}", on_change="rerun")
 
 
 #: The sweep the project ships: the short-run recipe at β ∈ {1, 2, 4, 8, 16} × 5 seeds.
