@@ -259,6 +259,8 @@ def measure(repo: Path, width: int, timeout_s: float, log=print, sweeps: bool = 
             page = browser.new_page(viewport={"width": width, "height": 1000})
             first = []
             for path, word in PAGES:
+                if path == "editor":  # the editor encodes and decodes, so it loads torch: the pages before it show only
+                    rss["before the editor (it loads torch)"] = tree_rss_mb(app.pid)
                 first.append(visit(page, app.url, path, word, timeout_s))
                 log(f"first /{path}: {first[-1]}")
             rss["after first views"] = tree_rss_mb(app.pid)
