@@ -177,3 +177,26 @@ def test_each_run_keeps_one_colour_across_the_curves_and_the_rate_distortion_pla
         assert {t.line.color for t in curves.data if t.name == ref} == {run_colour(i)}
         assert {t.line.color for t in rd.data if t.name == ref} == {run_colour(i)}
 
+
+def test_the_about_pages_price_of_drawing_without_z_is_measured_and_the_13_5_nats_bound_is_on_i_x_z():
+    """About's stated facts against the data: the average image (the best a factorised decoder can draw without z)
+    costs AVERAGE_IMAGE_NLL nats per image on a fresh sample, and ln 737,280 bounds I(x; z), not the KL (the shipped
+    β = 1 runs' KL exceeds it)."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from explorer.data import ProceduralDSprites
+    from explorer.evaluation import draw_eval_sample
+    from explorer.gallery_index import read_index
+    from explorer.ui import page_about
+
+    x = draw_eval_sample(ProceduralDSprites(), 5000, 3).images.reshape(5000, -1).astype(np.float64)
+    p = x.mean(axis=0).clip(1e-6, 1 - 1e-6)
+    measured = float(-(x * np.log(p) + (1 - x) * np.log(1 - p)).sum(axis=1).mean())
+    assert abs(measured - page_about.AVERAGE_IMAGE_NLL) < 15
+    records = {r.name: r for r in read_index(Path(__file__).resolve().parents[1] / "checkpoints")}
+    assert "against 58 for the β = 1 recipe" in page_about.without_z_fact(records)
+    assert records["recipe-beta1"].metrics["kl"] > np.log(737_280)  # why the text bounds I(x; z), not the KL
+    assert "I(x; z), is at most ln 737,280" in page_about.TEXT
+

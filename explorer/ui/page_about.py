@@ -21,8 +21,9 @@ ladders and says which.
 ### Why only some decoders collapse
 Posterior collapse is the code being ignored: q(z|x) equals the prior for every image, KL = 0. It is the
 optimum only when the decoder can model the data without z. A **factorised** decoder (every pixel independent
-given z; `mlp`, `conv`, `broadcast`) cannot: without z it can only draw the average image, about 570 nats per
-image worse, while the code costs at most ln 737,280 ≈ 13.5 nats. So at β = 1 it never collapses, however
+given z; `mlp`, `conv`, `broadcast`) cannot: without z it can only draw the average image, {without_z}
+while the information a code can carry about one of 737,280 images, I(x; z), is at most ln 737,280 ≈ 13.5 nats
+(the KL can be larger: it also pays for the posterior's noise). So at β = 1 it never collapses, however
 large it is. An **autoregressive** decoder (`pixelcnn1…8`) sees the pixels above and to the left of the one it
 draws; once its receptive field covers a sprite's first rows, shape, scale and orientation are predictable
 from the image itself and only the position surprises it. Early in training z is noise, the decoder learns to
@@ -37,7 +38,9 @@ posterior mean over the data > 0.01) depends on the code's scale and misleads bo
 means jitter while its σ ≈ 1 counts as active, and a latent carrying information at a tiny scale (small means,
 even smaller σ) counts as dead. The informative-unit count compares the spread of the means with the posterior's
 own noise, ½·log(1 + Var(μ)/E[σ²]) > 0.1 nat, and is not fooled either way. **z-usage** shows *where* the code
-is read: per pixel, how many nats the image's own code saves the decoder against random codes.
+is read: per pixel, how many nats the image's own code saves the decoder against random codes. Its scale depends
+on the decoder: fed a random code, a factorised decoder draws a confident wrong sprite, so it saves thousands of
+nats; an autoregressive one still reads the image and saves tens.
 
 {collapse_facts}
 
@@ -53,6 +56,19 @@ hand-picked traversal rows. dSprites shows why in miniature: posX and posY are i
 (posX, posY) pair of axes costs the β-VAE almost nothing, so whether position lands on two axes or is shared diagonally
 by two is left to the seed. {seed_facts}
 """
+
+
+#: Reconstruction NLL (nats per image) of the best picture without z, the average dSprites image; measured
+#: on a fresh sample by tests/test_lesson_views.py, which fails if this drifts.
+AVERAGE_IMAGE_NLL = 570
+
+
+def without_z_fact(records: dict) -> str:
+    """The price of drawing without z, set against a β = 1 factorised run that reads z (from the gallery)."""
+    run = records.get("recipe-beta1")
+    recon = run.metrics.get("recon") if run is not None else None
+    versus = f", against {recon:.0f} for the β = 1 recipe that reads z;" if recon is not None else ";"
+    return f"which costs about {AVERAGE_IMAGE_NLL} nats per image{versus}"
 
 
 def collapse_facts(records: dict) -> str:
@@ -82,7 +98,8 @@ def about_page(links: dict | None = None) -> None:
     st.title("About the two lessons")
     entries = gallery_index()
     by_role = {e.role: e for e in entries}
-    st.markdown(TEXT.format(collapse_facts=collapse_facts(by_role), seed_facts=seed_facts(entries)))
+    st.markdown(TEXT.format(collapse_facts=collapse_facts(by_role), seed_facts=seed_facts(entries),
+                            without_z=without_z_fact({e.name: e for e in entries})))
     seeds = [e.metrics["mig"] for e in entries if e.role == "seed-spread" and "mig" in e.metrics]
     if len(seeds) >= 2:
         s = seed_summary(seeds)
