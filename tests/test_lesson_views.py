@@ -200,3 +200,16 @@ def test_the_about_pages_price_of_drawing_without_z_is_measured_and_the_13_5_nat
     assert records["recipe-beta1"].metrics["kl"] > np.log(737_280)  # why the text bounds I(x; z), not the KL
     assert "I(x; z), is at most ln 737,280" in page_about.TEXT
 
+
+def test_the_editor_promises_no_rotation_slider_the_shipped_runs_lack():
+    """Its intro says rotation rarely gets a slider and that its gap is 0; the shipped runs' numbers must agree."""
+    from pathlib import Path
+
+    from explorer.gallery_index import read_index
+
+    records = read_index(Path(__file__).resolve().parents[1] / "checkpoints")
+    gaps = [r.metrics["mig_gaps"][2] for r in records if r.metrics.get("mig_gaps")]
+    assert gaps and round(max(gaps), 2) <= 0.10  # orientation, factor 2: no shipped run gives it an axis of its own
+    source = (Path(__file__).resolve().parents[1] / "explorer" / "ui" / "page_editor.py").read_text()
+    assert "another rotates" not in source and "its MIG gap is 0.10 at most in the shipped runs" in source
+

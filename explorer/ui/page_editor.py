@@ -36,8 +36,9 @@ def models():
 def editor_page() -> None:
     st.title("Slider editor")
     st.caption("Encode an image to its posterior mean, then move one slider per active latent dimension; each slider "
-               "is named after the factor that dimension captures best. On a disentangled model one slider moves, "
-               "another scales, another rotates.")
+               "is named after the factor that dimension captures best. On a disentangled model one slider moves the "
+               "sprite across, one up and down, one scales it; rotation rarely gets a slider of its own on dSprites "
+               "(its MIG gap is 0.10 at most in the shipped runs: squares repeat every 90°, ellipses every 180°).")
     known = runs.available_runs()
     if not known:
         st.info("No runs on this server yet.")

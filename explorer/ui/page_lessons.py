@@ -60,6 +60,6 @@ def collapse_lesson(links: dict) -> None:
         col.image(reconstruction_strip(originals, drawn), width="stretch",
                   caption=f"{role}: samples the decoder draws from each image's code")
     st.markdown(collapse_summary(records["collapse"], records["cure"]))
-    st.page_link(links["compare"], label="See collapse and cure side by side, with where each decoder reads z",
+    st.page_link(links["compare"], label="See collapse and cure side by side",
                  icon=":material/compare:",
                  query_params={"runs": f"{records['collapse'].ref},{records['cure'].ref}"})
