@@ -22,6 +22,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory now of ``pid`` and all its descendants (Linux /proc), in MB."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return total / 1024
+
+
 @dataclass
 class AppServer:
     url: str
@@ -41,18 +57,7 @@ class AppServer:
 
     def sample_tree(self) -> None:
         """Add up the current resident memory of the server and its descendants; keep the peak."""
-        total, todo = 0, [self.pid]
-        while todo:
-            pid = todo.pop()
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-                for task in Path(f"/proc/{pid}/task").iterdir():
-                    todo += [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-        self.tree_peak_mb = max(self.tree_peak_mb, total / 1024)
+        self.tree_peak_mb = max(self.tree_peak_mb, tree_rss_mb(self.pid))
 
     def cpu_seconds(self) -> float | None:
         """User + system CPU time the server process has used so far (Linux /proc)."""

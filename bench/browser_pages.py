@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from .app_server import ROOT, running_app
+from .app_server import ROOT, running_app, tree_rss_mb
 from .load import BROWSER_ARGS
 
 #: (url path, a word of the page's title): the navigation's order (explorer/ui/nav.py)
@@ -164,22 +164,6 @@ def sweep_runs(page, url: str, repo: Path, timeout_s: float) -> list[dict]:
         ref = f"s:{SHIPPED_SWEEP}/{key}"
         out.append({"run": ref, **visit(page, url, f"compare?runs={ref}", "Compare", timeout_s, runs=ref)})
     return out
-
-
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory now of ``pid`` and all its descendants (Linux /proc); AppServer keeps only the peak."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return total / 1024
 
 
 def gallery_labels(repo: Path) -> dict[str, str]:
