@@ -213,3 +213,20 @@ def test_the_editor_promises_no_rotation_slider_the_shipped_runs_lack():
     source = (Path(__file__).resolve().parents[1] / "explorer" / "ui" / "page_editor.py").read_text()
     assert "another rotates" not in source and "its MIG gap is 0.10 at most in the shipped runs" in source
 
+
+def test_lesson_ones_headline_claims_only_what_the_seed_spread_allows():
+    import pandas as pd
+
+    from explorer.ui.lessons import beta_headline
+
+    def table(values):
+        return pd.DataFrame([{"beta": b, "seed": i, "status": "completed", "mig": m}
+                             for b, migs in values for i, m in enumerate(migs)])
+
+    wide = beta_headline(table([(1, [0.05, 0.12, 0.16]), (8, [0.04, 0.20, 0.33])]))
+    assert "in the median seed" in wide and "the seed matters as much" in wide
+    assert beta_headline(table([(1, [0.10, 0.11]), (8, [0.40, 0.41])])) == \
+        "1 · Raising β buys one factor per axis, paid in reconstruction"
+    assert "does not buy" in beta_headline(table([(1, [0.30, 0.31]), (8, [0.10, 0.11])]))
+    assert beta_headline(None) == "1 · Raising β makes the code costlier, paid in reconstruction"
+

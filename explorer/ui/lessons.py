@@ -157,3 +157,21 @@ def seed_spread_by_beta(runs) -> str:
             + " → ".join(f"{m:.2f}" for m in medians) + " across β = " + " → ".join(f"{float(b):g}" for b, _ in groups)
             + f"; at β = {float(groups[widest][0]):g} the seeds span {spans[widest][0]:.2f}–{spans[widest][1]:.2f}, "
             f"{verdict} the whole change of the median across β ({change:.2f}).")
+
+
+def beta_headline(runs) -> str:
+    """Lesson 1's headline, saying only what the seed spread behind it allows (a sweep's table: beta, seed,
+    status, mig); without a sweep it claims no more than the cost."""
+    done = runs[(runs["status"] == "completed") & runs["mig"].notna()] if runs is not None and len(runs) and \
+        {"beta", "mig", "status"} <= set(runs.columns) else None
+    if done is None or done["beta"].nunique() < 2:
+        return "1 · Raising β makes the code costlier, paid in reconstruction"
+    groups = sorted(done.groupby("beta")["mig"], key=lambda item: float(item[0]))
+    medians = [float(np.median(g)) for _, g in groups]
+    widest = max(float(g.max() - g.min()) for _, g in groups)
+    if medians[-1] <= medians[0]:
+        return "1 · Raising β costs reconstruction, and here it does not buy one factor per axis"
+    if widest > medians[-1] - medians[0]:
+        return "1 · Raising β buys one factor per axis in the median seed, paid in reconstruction; the seed matters as much"
+    return "1 · Raising β buys one factor per axis, paid in reconstruction"
+

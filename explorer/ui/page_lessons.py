@@ -5,8 +5,9 @@ import numpy as np
 import streamlit as st
 
 from .figures import ladder_figure
-from .lessons import collapse_summary, ladder_points, ladder_summary
+from .lessons import beta_headline, collapse_summary, ladder_points, ladder_summary
 from .page_ladder import ladders
+from .run_views import shipped_sweep_note, shipped_sweep_runs
 from .runs import gallery_index, views_for
 from .tiles import reconstruction_strip
 
@@ -30,7 +31,7 @@ def lessons_page(links: dict) -> None:
 
 
 def beta_lesson(links: dict) -> None:
-    st.subheader("1 · Raising β buys one factor per axis, paid in reconstruction")
+    st.subheader(beta_headline(shipped_sweep_runs()))
     by_decoder = ladders()
     if not by_decoder:
         st.warning("The gallery has no β-ladder runs on this server.")
@@ -38,7 +39,12 @@ def beta_lesson(links: dict) -> None:
     decoder, ladder = next(iter(by_decoder.items()))
     points = ladder_points([ladder[b] for b in sorted(ladder)])
     st.plotly_chart(ladder_figure(points, height=280), width="stretch", key="lesson-ladder")
-    st.markdown(ladder_summary(points))
+    sweep = shipped_sweep_runs()
+    steps = sweep["steps"].dropna() if sweep is not None and "steps" in sweep else None
+    bridge = (f" This curve is one seed per β; the shipped sweep trains the same recipe for {int(steps.median()):,} "
+              "steps with several seeds per β:" if steps is not None and len(steps) else "")
+    st.markdown(ladder_summary(points) + bridge)
+    shipped_sweep_note(links)
     st.page_link(links["ladder"], label=f"See the β ladder side by side ({decoder} decoder)", icon=":material/stairs:",
                  query_params={"ladderdec": decoder})
 

@@ -256,10 +256,16 @@ def lazy_tabs(labels: list[str], key: str):
 SHIPPED_SWEEP = "beta-spectrum"
 
 
+def shipped_sweep_runs():
+    """The shipped sweep's table (one row per run), or None where this server has no such sweep."""
+    path = sweeps.find_sweeps()[0].get(SHIPPED_SWEEP)
+    return load_sweep(path).runs if path is not None else None
+
+
 def shipped_sweep_note(links: dict) -> None:
     """The seed spread behind each β, from the shipped sweep, with a link to see every seed."""
-    path = sweeps.find_sweeps()[0].get(SHIPPED_SWEEP)
-    text = seed_spread_by_beta(load_sweep(path).runs) if path is not None else ""
+    runs = shipped_sweep_runs()
+    text = seed_spread_by_beta(runs) if runs is not None else ""
     if text:
         st.info(text)
         st.page_link(links["sweep"], label="Every seed, on the Sweep page", icon=":material/scatter_plot:",
