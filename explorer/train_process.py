@@ -32,6 +32,13 @@ _POLL_SECONDS = 0.1
 _HEADER = struct.Struct("!I")
 
 
+def child_environment() -> dict[str, str]:
+    """The environment of a child that runs torch beside the server (a training, a views computation)."""
+    # a short spin before an OpenMP thread sleeps (libgomp; other runtimes ignore it): near the default's pace
+    # alone, near a passive wait's when the cores are shared (bench/results/omp_wait.md); a host's setting wins
+    return {"GOMP_SPINCOUNT": "1000", **os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+
+
 def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=None, threads: int | None = None,
                      views: bool = False) -> "Run":
     """``train(config, …)`` run in a fresh ``python -m explorer.train_process``; ``stop()`` is polled here
@@ -40,11 +47,8 @@ def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=Non
     RuntimeError with the child's own message if it fails, or if it dies without a result.
 
     A plain subprocess, not multiprocessing: spawn would re-import the server's ``__main__``."""
-    # a short spin before an OpenMP thread sleeps (libgomp; other runtimes ignore it): near the default's pace
-    # alone, near a passive wait's when the cores are shared (bench/results/omp_wait.md); a host's setting wins
-    env = {"GOMP_SPINCOUNT": "1000", **os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     child = subprocess.Popen([sys.executable, "-m", "explorer.train_process"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, env=env)
+                             stdout=subprocess.PIPE, env=child_environment())
     messages: queue.Queue = queue.Queue()
     threading.Thread(target=_relay, args=(child.stdout, messages), daemon=True, name="train-relay").start()
     try:

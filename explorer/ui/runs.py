@@ -255,9 +255,10 @@ def _stored_or_pending(path: Path, checkpoint: Path, checkpoint_sha256: str | No
 def compute_views_file(checkpoint: Path, out: Path) -> Path:
     """``python -m explorer views CHECKPOINT --out OUT --no-extra`` in a child: torch stays out of this server,
     and the slow scores (tens of seconds more) are left to whoever stores the run."""
-    env = {"GOMP_SPINCOUNT": "1000", **os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    from ..train_process import child_environment
+
     done = subprocess.run([sys.executable, "-m", "explorer", "views", str(checkpoint), "--out", str(out), "--no-extra"],
-                          capture_output=True, text=True, env=env)
+                          capture_output=True, text=True, env=child_environment())
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines()
         raise RuntimeError(lines[-1] if lines else f"exit code {done.returncode}")
