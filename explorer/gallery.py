@@ -27,7 +27,7 @@ from .views import write_views
 EVAL_SAMPLES = GALLERY.samples
 EVAL_SEED = GALLERY.seed
 #: what every gallery number is measured on, as a views file names it
-GALLERY_SAMPLE = {"name": GALLERY.name, "samples": GALLERY.samples, "seed": GALLERY.seed}
+GALLERY_SAMPLE = GALLERY.sample()
 #: the metrics each index record carries (the dashboard's gallery table and Pinned axes page read them)
 HEADLINE = metric_registry.keys(metric_registry.INDEX)
 

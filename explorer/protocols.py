@@ -17,6 +17,11 @@ class Protocol:
     seed: int
     purpose: str
 
+    def sample(self, samples: int | None = None) -> dict:
+        """The protocol as a views file names a number's sample: ``{"name", "samples", "seed"}`` (``samples``
+        for a protocol whose size is the run's own)."""
+        return {"name": self.name, "samples": self.samples if samples is None else samples, "seed": self.seed}
+
     def for_seed(self, run_seed: int) -> "Protocol":
         """The same protocol offset by a run's seed (each seed of a sweep gets its own fresh images)."""
         return Protocol(self.name, self.samples, self.seed + run_seed, self.purpose)
@@ -28,6 +33,8 @@ FINAL = Protocol("final", None, 1, "what train() reports at the end, on the run'
 GALLERY = Protocol("gallery", 10_000, 12345, "the gallery index and every table the app shows")
 #: Benchmarks: a fresh sample per seed, never the run's history sample.
 FRESH = Protocol("fresh", 10_000, 1000, "bench scores; offset by the run's seed")
+#: What a sweep's recorded numbers are called where they are shown (their size and seed are in result.json).
+SWEEP_FRESH = "sweep (fresh)"
 #: ``python -m explorer eval`` without --samples/--seed.
 CLI = Protocol("cli", 10_000, 0, "python -m explorer eval")
 #: The slower scores (DCI, SAP, FactorVAE) Compare computes on request.

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from .code_ranges import model_code_ranges, sweep_values
+from .config import FACTOR_NAMES
 from .pictures import AR_SAMPLES, mean_images, picture_note, sample_images
 from .protocols import EXTRA, SPLIT
 from .traversal import traversal_grid
@@ -111,13 +112,13 @@ def compute_views(run, dataset, metrics_sample: dict, checkpoint_sha256: str = "
     grid, values, info = traversal_view(model, dataset, start)
     originals = dataset.images(indices)[:, 0]
     maps, totals = usage_view(model, dataset, indices)
-    has_factors = tuple(getattr(dataset, "factor_names", None) or ()) == ("shape", "scale", "orientation", "posX", "posY")
+    has_factors = tuple(getattr(dataset, "factor_names", None) or ()) == FACTOR_NAMES
     scores = {}
     if extra and has_factors:
         scores = {"scores": extra_scores(model, dataset),
-                  "sample": {"name": EXTRA.name, "samples": EXTRA.samples, "seed": EXTRA.seed}}
+                  "sample": EXTRA.sample()}
     split = kl_split(model, dataset)
-    split["sample"] = {"name": SPLIT.name, "samples": SPLIT.samples, "seed": SPLIT.seed}
+    split["sample"] = SPLIT.sample()
     return RunViews(
         config=run.config, metrics=dict(run.metrics), history={k: list(v) for k, v in run.history.items()},
         metrics_sample=dict(metrics_sample), autoregressive=bool(model.autoregressive),
@@ -143,17 +144,17 @@ def metrics_sample_of(run, checkpoint: Path) -> tuple[dict, dict]:
     evaluated it before saving), any other's from the checkpoint (the trainer's final evaluation)."""
     import json
 
-    from .protocols import GALLERY
+    from .protocols import GALLERY, SWEEP_FRESH
 
     result_path = checkpoint.parent / "result.json"
     if result_path.exists():
         result = json.loads(result_path.read_text())
         sample = result.get("metrics_sample") or {}
         return ({**(result.get("metrics") or {}), **run.metrics},
-                {"name": "sweep (fresh)", "samples": sample.get("samples"), "seed": sample.get("seed")})
+                {"name": SWEEP_FRESH, "samples": sample.get("samples"), "seed": sample.get("seed")})
     index_path = checkpoint.parent / "index.json"
     if index_path.exists() and any(r.get("file") == checkpoint.name for r in json.loads(index_path.read_text())["runs"]):
-        return run.metrics, {"name": GALLERY.name, "samples": GALLERY.samples, "seed": GALLERY.seed}
+        return run.metrics, GALLERY.sample()
     return run.metrics, final_sample(run.config)
 
 
@@ -161,7 +162,7 @@ def final_sample(config) -> dict:
     """The images ``train()``'s closing scores were measured on (``protocols.FINAL``, offset by the seed)."""
     from .protocols import FINAL
 
-    return {"name": FINAL.name, "samples": config.train.eval_samples, "seed": FINAL.for_seed(config.train.seed).seed}
+    return FINAL.for_seed(config.train.seed).sample(config.train.eval_samples)
 
 
 def job_views(run) -> RunViews | None:

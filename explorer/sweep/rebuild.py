@@ -39,6 +39,7 @@ def rebuild_run(folder: Path, keep_weights: bool = False, log=print) -> Path | N
     from ..config import RunConfig
     from ..data import load_dataset
     from ..evaluation import evaluate_run
+    from ..protocols import SWEEP_FRESH
     from ..trainer import train
     from ..provenance import file_sha256
     from ..view_data import save_views, views_path
@@ -61,7 +62,7 @@ def rebuild_run(folder: Path, keep_weights: bool = False, log=print) -> Path | N
         log(f"{folder.name}: retrained weights do not reproduce the record ({', '.join(differ)} differ); nothing written")
         return None
     run.metrics.update(result["metrics"])
-    sample_name = {"name": "sweep (fresh)", "samples": sample["samples"], "seed": sample["seed"]}
+    sample_name = {"name": SWEEP_FRESH, "samples": sample["samples"], "seed": sample["seed"]}
     if keep_weights:
         checkpoint = save_run(run, folder / CHECKPOINT)
         views = write_views(run, dataset, checkpoint, sample_name)

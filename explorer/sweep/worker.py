@@ -100,7 +100,7 @@ def _train_and_score(task: Task, attempt: int) -> dict:
     from ..config import RunConfig
     from ..data import load_dataset
     from ..evaluation import evaluate_run
-    from ..protocols import FRESH
+    from ..protocols import FRESH, SWEEP_FRESH
     from ..trainer import train
 
     config = RunConfig.from_dict(task.config)
@@ -123,7 +123,7 @@ def _train_and_score(task: Task, attempt: int) -> dict:
 
         checkpoint = save_run(run, Path(task.out) / task.key / CHECKPOINT)
         clock = time.perf_counter()
-        write_views(run, dataset, checkpoint, {"name": "sweep (fresh)", **sample}, extra=False)
+        write_views(run, dataset, checkpoint, {"name": SWEEP_FRESH, **sample}, extra=False)
         views_seconds = round(time.perf_counter() - clock, 3)
     metrics = {k: measured.get(k) for k in HEADLINE}
     host = {"hostname": socket.gethostname(), "backend": task.backend, "torch": str(torch.__version__),
