@@ -87,7 +87,7 @@ def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, lo
         config = entry.config
         start = time.perf_counter()
         run = train(config, final_eval=False)
-        seconds = round(time.perf_counter() - start, 1)
+        seconds = round(time.perf_counter() - start, 3)
         record = {"name": entry.name, "title": entry.title, "role": entry.role, "config": config.to_dict(),
                   "train_seconds": seconds, "command": command_line(entry, out_dir)}
         _score_and_save(run, out_dir / f"{entry.name}.pt", record, index_path, log, trained_at=head_commit(Path.cwd()))
@@ -122,7 +122,7 @@ def rescore(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, 
             if run.config.key() != entries[name].config.key():
                 raise ValueError(f"{record['file']} was not trained by gallery entry {name!r}'s command "
                                  f"({record['command']}); retrain it with --only {name}")
-            record["train_seconds"] = round(run.history["seconds"][-1], 1) if run.history.get("seconds") else None
+            record["train_seconds"] = round(run.history["seconds"][-1], 3) if run.history.get("seconds") else None
         _score_and_save(run, out_dir / record["file"], record, index_path, log)
     return index_path
 
