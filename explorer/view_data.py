@@ -7,7 +7,7 @@ process right after a run trained on the server (``explorer.views.compute_views`
 documented in docs/views.md.
 
 Format (``FORMAT`` below; a reader refuses any other): a NumPy ``.npz`` without pickles holding
-the arrays named in ``ARRAYS`` and one JSON string ``meta`` with every number and word. ``meta``
+the arrays listed in docs/views.md and one JSON string ``meta`` with every number and word. ``meta``
 records the sha256 of the checkpoint the views were computed from, so a views file whose weights
 changed is stale, never shown as theirs.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,22 +35,6 @@ RECON_INDICES = (12345, 98765, 245760 + 40960 * 3 + 1024 * 7 + 32 * 20 + 9, 4915
                  600000, 700001, 333333, 150000)
 DEFAULT_RANGE = "data"
 COLUMNS = 8
-#: The arrays of a views file: name -> what it holds.
-ARRAYS = {
-    "traversal": "(D, COLUMNS, 64, 64) float16 in [0, 1]: one row per latent from START_INDEX's code",
-    "values": "(D, COLUMNS) float32: the code values each row sweeps",
-    "recon": "(N, S, 64, 64) float16: what the decoder draws from each RECON_INDICES image's code",
-    "originals": "(N, 64, 64) uint8: the RECON_INDICES images themselves",
-    "start_image": "(64, 64) uint8: the START_INDEX image",
-    "usage_maps": "(N, 64, 64) float16: nats per pixel the image's own code saves the decoder",
-    "usage_totals": "(N,) float32: each image's total z-usage",
-    "lf_position": "(D, nY, nX) float32: each latent's mean code per position cell (explorer.latent_factors)",
-    "lf_scale": "(D, 3, 6) float32: per shape and scale",
-    "lf_orientation": "(D, 3, nO) float32: per shape and angle",
-    "lf_explained": "(D, 5) float32: the share of each latent's variance each factor explains",
-    "lf_mean": "(D,) float32", "lf_std": "(D,) float32",
-    "lf_posX_values": "(nX,)", "lf_posY_values": "(nY,)", "lf_scale_values": "(6,)", "lf_orientation_degrees": "(nO,)",
-}
 
 
 class ViewsError(ValueError):
@@ -82,7 +66,6 @@ class RunViews:
     checkpoint_sha256: str = ""
     status: str = "completed"
     created: str = ""
-    extras: dict = field(default_factory=dict)
 
     @property
     def dataset(self) -> str:
@@ -107,7 +90,7 @@ def to_bytes(views: RunViews) -> bytes:
         "metrics_sample": views.metrics_sample, "autoregressive": views.autoregressive, "latent_dim": views.latent_dim,
         "picture_note": views.picture_note, "samples": views.samples, "status": views.status,
         "traversal_start": START_INDEX, "traversal_range": DEFAULT_RANGE, "recon_indices": list(RECON_INDICES),
-        "kl_split": views.kl_split, "extra": views.extra, "extras": views.extras,
+        "kl_split": views.kl_split, "extra": views.extra,
         "latent_factors": None if views.latent_factors is None else {
             "shape_names": list(views.latent_factors["shape_names"]),
             "factor_names": list(views.latent_factors["factor_names"]),
@@ -158,7 +141,7 @@ def load_views(path: str | Path, checkpoint_sha256: str | None = None) -> RunVie
             start_image=arrays["start_image"], usage_maps=arrays["usage_maps"], usage_totals=arrays["usage_totals"],
             kl_split=meta["kl_split"], extra=meta["extra"], latent_factors=latent_factors,
             checkpoint_sha256=meta["checkpoint_sha256"], status=meta.get("status", "completed"),
-            created=meta.get("created", ""), extras=meta.get("extras") or {})
+            created=meta.get("created", ""))
     except (KeyError, TypeError, ValueError) as exc:
         raise ViewsError(f"{path.name} lacks a field ({exc})") from None
 
