@@ -215,10 +215,10 @@ def _gallery(args) -> int:
     if args.stamp:
         print(f"wrote {stamp(args.out)}")
         return 0
-    if args.views:
-        print(f"wrote {compute_all_views(args.out, [n.strip() for n in args.only.split(',')] if args.only else None)}")
-        return 0
     only = [n.strip() for n in args.only.split(",")] if args.only else None
+    if args.views:
+        print(f"wrote {compute_all_views(args.out, only)}")
+        return 0
     unknown = set(only or ()) - {e.name for e in ENTRIES}
     if unknown:
         raise ValueError(f"unknown gallery entries {sorted(unknown)}; choose from {', '.join(e.name for e in ENTRIES)}")

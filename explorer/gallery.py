@@ -17,7 +17,7 @@ from . import metric_registry, recipes
 from .atomic import write_text
 from .checkpoint import save_run
 from .config import RunConfig
-from .data import load_dataset
+from .data import dataset_of
 from .evaluation import evaluate_run
 from .flags import to_argv
 from .protocols import GALLERY
@@ -156,8 +156,7 @@ def compute_all_views(out_dir: Path = Path("checkpoints"), only: list[str] | Non
         start = time.perf_counter()
         path = out_dir / record["file"]
         run = load_run(path)
-        views = write_views(run, load_dataset(run.config.train.dataset, run.config.train.npz_path,
-                                              run.config.train.data_root), path, GALLERY_SAMPLE)
+        views = write_views(run, dataset_of(run.config.train), path, GALLERY_SAMPLE)
         if record.get("pictures"):  # the autoregressive runs' old picture files: the views hold them now
             (out_dir / record["pictures"]).unlink(missing_ok=True)
         record.pop("pictures", None), record.pop("pictures_sha256", None)
@@ -174,7 +173,7 @@ def _score_and_save(run, path: Path, record: dict, index_path: Path, log, traine
     ``trained_at`` is the commit a fresh training ran at; a rescore keeps the recorded one while the
     weights are unchanged, else finds the commit that first held these weights in git history.
     """
-    dataset = load_dataset(run.config.train.dataset, run.config.train.npz_path, run.config.train.data_root)
+    dataset = dataset_of(run.config.train)
     run.metrics.update(evaluate_run(run, dataset, n=EVAL_SAMPLES, seed=EVAL_SEED, with_dci=True))
     save_run(run, path)
     views = write_views(run, dataset, path, GALLERY_SAMPLE)

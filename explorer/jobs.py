@@ -16,7 +16,6 @@ import time
 import traceback
 from collections import OrderedDict
 from dataclasses import dataclass, field
-
 from typing import TYPE_CHECKING
 
 from .config import RunConfig

@@ -168,21 +168,19 @@ def final_sample(config) -> dict:
 def job_views(run) -> RunViews | None:
     """The views of a run trained on the server, right after its training (the slow scores left out: they
     would add tens of seconds to every page run); None for a run whose weights are not worth drawing."""
-    from .data import load_dataset
+    from .data import dataset_of
 
     if run.model is None or run.status not in ("completed", "cancelled"):
         return None
-    t = run.config.train
-    return compute_views(run, load_dataset(t.dataset, t.npz_path, t.data_root), final_sample(run.config), extra=False)
+    return compute_views(run, dataset_of(run.config.train), final_sample(run.config), extra=False)
 
 
 def write_checkpoint_views(checkpoint: Path, extra: bool = True, out: Path | None = None) -> Path:
     """``python -m explorer views``: load a checkpoint, compute its views, store them beside it."""
     from .checkpoint import load_run
-    from .data import load_dataset
+    from .data import dataset_of
 
     checkpoint = Path(checkpoint)
     run = load_run(checkpoint)
     run.metrics, sample = metrics_sample_of(run, checkpoint)
-    t = run.config.train
-    return write_views(run, load_dataset(t.dataset, t.npz_path, t.data_root), checkpoint, sample, extra=extra, out=out)
+    return write_views(run, dataset_of(run.config.train), checkpoint, sample, extra=extra, out=out)

@@ -18,6 +18,11 @@ def load_dataset(name: str, npz_path: str | None = None, root: str = "data", dow
     raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
 
 
+def dataset_of(train) -> ImageDataset:
+    """The dataset a run's ``TrainConfig`` names (never downloads)."""
+    return load_dataset(train.dataset, train.npz_path, train.data_root)
+
+
 def __getattr__(name: str):
     """The torchvision-backed names load torchvision only when someone asks for them."""
     if name in ("DatasetUnavailable", "TorchvisionDigits"):
@@ -29,5 +34,5 @@ def __getattr__(name: str):
 
 __all__ = [
     "DATASETS", "DatasetFileError", "DatasetUnavailable", "ImageDataset", "NpzDSprites",
-    "ProceduralDSprites", "TorchvisionDigits", "load_dataset",
+    "ProceduralDSprites", "TorchvisionDigits", "dataset_of", "load_dataset",
 ]

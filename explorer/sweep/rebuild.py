@@ -37,7 +37,7 @@ def rebuild_run(folder: Path, keep_weights: bool = False, log=print) -> Path | N
 
     from ..checkpoint import save_run
     from ..config import RunConfig
-    from ..data import load_dataset
+    from ..data import dataset_of
     from ..evaluation import evaluate_run
     from ..protocols import SWEEP_FRESH
     from ..trainer import train
@@ -51,8 +51,7 @@ def rebuild_run(folder: Path, keep_weights: bool = False, log=print) -> Path | N
         return None
     torch.set_num_threads(1)
     config = RunConfig.from_dict(result["config"])
-    t = config.train
-    dataset = load_dataset(t.dataset, t.npz_path, t.data_root)
+    dataset = dataset_of(config.train)
     start = time.perf_counter()
     run = train(config, dataset=dataset, final_eval=False)
     sample = result["metrics_sample"]

@@ -13,7 +13,7 @@ import streamlit as st
 
 from ..checkpoint import CheckpointError, load_run
 from ..code_ranges import model_code_ranges
-from ..data import ProceduralDSprites, load_dataset
+from ..data import ProceduralDSprites, dataset_of, load_dataset
 from ..run import Run
 from ..views import draw_code, start_code, traversal_view
 from . import runs
@@ -84,8 +84,7 @@ def traversal_work(ref: str, start: int | None, kind: str):
 
     def work() -> dict:
         model_run = load()
-        t = model_run.config.train
-        dataset = load_dataset(t.dataset, t.npz_path, t.data_root)
+        dataset = dataset_of(model_run.config.train)
         grid, values, info = traversal_view(model_run.model, dataset, start, kind)
         image = dataset.images(np.array([start % dataset.n_images], dtype=np.int64))[0, 0] if start is not None else None
         return {"grid": grid.astype(np.float16), "values": values, "samples": int(info.get("samples", 0)),
