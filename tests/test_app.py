@@ -302,3 +302,24 @@ def test_each_run_says_when_it_is_a_beta_tcvae():
     captions = [c.value for c in at.caption if c.value.startswith("β = ")]
     assert len(captions) == 1 and f"total-correlation weight {weight:g} (a β-TCVAE)" in captions[0]
     assert f"TC {weight:g}" in at.table[0].value.loc["g:b1", "setting"]  # the table's setting names it too
+
+
+def test_a_traversal_from_another_image_is_drawn_in_the_background_while_compare_says_so():
+    """Only this view loads the model: the page shows a status, a background thread draws, a rerun shows it."""
+    from explorer.ui.background import background
+
+    at = _page("compare")
+    at.query_params["runs"] = "g:b1"
+    at.query_params["start"] = "123"
+    at.run()
+    assert not at.exception and not at.error
+    (status,) = at.status
+    assert "Drawing g:b1's traversal from image #123" in status.label
+    for task in list(background()._tasks.values()):
+        while not task.done:  # however slow the host: the test waits on the work, not on a clock
+            threading.Event().wait(0.1)
+        assert task.error == ""
+    at.run()  # what the polling fragment does in a browser
+    assert not at.exception and not at.status
+    captions = " ".join(str(img.proto) for img in at.get("image"))
+    assert "start image #123" in captions and "traversals: each row sweeps" in captions
