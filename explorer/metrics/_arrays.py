@@ -1,11 +1,21 @@
 """Input checks shared by the metrics, so every metric fails the same way on bad input.
 
 Each check raises ``ValueError`` with one line naming the problem: a diverged encoder's NaN
-would otherwise flow silently into a score (or into a count of "active" units).
+would otherwise flow silently into a score (or into a count of "active" units). Finite input that a
+metric still cannot score (values whose arithmetic leaves float64, too few rows for a variance, no
+votes) raises ``UnscorableInput``, a ``ValueError`` too: a number that is not there is never reported.
 """
 from __future__ import annotations
 
 import numpy as np
+
+
+class UnscorableInput(ValueError):
+    """Finite input a metric cannot turn into a finite, meaningful number; the message is one line."""
+
+
+#: Largest |log σ²| whose exp and reciprocal stay normal float64 numbers (exp(709.8) is its maximum).
+LOGVAR_LIMIT = 700.0
 
 
 def as_numpy(x) -> np.ndarray:
@@ -31,6 +41,34 @@ def check_matrix(x, name: str) -> np.ndarray:
     if x.ndim != 2 or x.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty (N, D) array, got shape {x.shape}")
     return check_finite(x, name)
+
+
+def check_posterior(mu, logvar) -> tuple[np.ndarray, np.ndarray]:
+    """(N, D) means and log-variances of the same shape, with every σ² = exp(logvar) inside float64."""
+    mu, logvar = check_matrix(mu, "mu"), check_matrix(logvar, "logvar")
+    if mu.shape != logvar.shape:
+        raise ValueError(f"mu {mu.shape} and logvar {logvar.shape} differ")
+    worst = float(logvar.flat[np.argmax(np.abs(logvar))])
+    if abs(worst) > LOGVAR_LIMIT:
+        raise UnscorableInput(f"logvar reaches {worst:g}: σ² = exp(logvar) leaves float64 beyond ±{LOGVAR_LIMIT:g}")
+    return mu, logvar
+
+
+def check_rows(x: np.ndarray, name: str, at_least: int, why: str) -> np.ndarray:
+    """``x`` unchanged if it has ``at_least`` rows (``why`` says what needs them)."""
+    if x.shape[0] < at_least:
+        raise UnscorableInput(f"{name} needs at least {at_least} rows for {why}, got {x.shape[0]}")
+    return x
+
+
+def finite_result(metric: str, values: dict, mu: np.ndarray, logvar: np.ndarray | None = None) -> dict:
+    """``values`` unchanged if every number in it is finite; else the input was beyond float64's reach."""
+    numbers = [np.asarray(v, dtype=np.float64) for v in values.values() if isinstance(v, (float, list, np.ndarray))]
+    if all(np.isfinite(v).all() for v in numbers):
+        return values
+    spread = f", logvar from {logvar.min():g} to {logvar.max():g}" if logvar is not None else ""
+    raise UnscorableInput(f"{metric} overflows float64 on these codes (|μ| up to {np.abs(mu).max():.3g}{spread}); "
+                          "a trained encoder's codes are many orders of magnitude smaller")
 
 
 def check_codes(codes) -> np.ndarray:

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import check_matrix
+from ._arrays import check_matrix, check_posterior, check_rows, finite_result
 
 LOG_2PI = float(np.log(2 * np.pi))
 
 
-def _spread(means: np.ndarray) -> np.ndarray:
-    """(D,) unbiased variance over the data of each latent's posterior mean (0 with a single row)."""
-    return means.var(axis=0, ddof=1) if means.shape[0] > 1 else np.zeros(means.shape[1])
+def _spread(means: np.ndarray, metric: str) -> np.ndarray:
+    """(D,) unbiased variance over the data of each latent's posterior mean.
+
+    One row has no variance: reading it as 0 would call every latent collapsed, so it is refused."""
+    return check_rows(means, metric, 2, "a variance over the data").var(axis=0, ddof=1)
 
 
 #: Burda et al.'s threshold on Var_x(μ_d) above which a latent counts as active.
@@ -29,7 +31,10 @@ def active_units(means, threshold: float = ACTIVE_VARIANCE) -> dict:
     rows of ``means``, (N, D)); a collapsed latent outputs the same mean for every input.
     Use a fixed evaluation subset of a few thousand inputs so counts are comparable over time.
     """
-    variances = _spread(check_matrix(means, "means"))
+    means = check_matrix(means, "means")
+    with np.errstate(over="ignore", invalid="ignore"):
+        variances = _spread(means, "active_units")
+    finite_result("active_units", {"variances": variances}, means)
     active = variances > threshold
     return {"active_units": int(active.sum()), "variances": variances.tolist(),
             "active": active.tolist(), "threshold": float(threshold)}
@@ -48,11 +53,11 @@ def informative_units(mu, logvar, min_nats: float = INFORMATIVE_NATS) -> dict:
     Var_x(μ_d) / E_x[σ_d²] goes into the Gaussian-channel formula ½·log(1 + SNR), the most
     information (nats) such a latent could carry about x; a latent is informative above ``min_nats``.
     """
-    mu, logvar = check_matrix(mu, "mu"), check_matrix(logvar, "logvar")
-    if mu.shape != logvar.shape:
-        raise ValueError(f"mu {mu.shape} and logvar {logvar.shape} differ")
-    snr = _spread(mu) / np.maximum(np.exp(logvar).mean(axis=0), np.finfo(np.float64).tiny)
-    nats = 0.5 * np.log1p(snr)
+    mu, logvar = check_posterior(mu, logvar)
+    with np.errstate(over="ignore", invalid="ignore"):
+        snr = _spread(mu, "informative_units") / np.maximum(np.exp(logvar).mean(axis=0), np.finfo(np.float64).tiny)
+        nats = 0.5 * np.log1p(snr)
+    finite_result("informative_units", {"nats": nats, "snr": snr}, mu, logvar)
     informative = nats > min_nats
     return {"informative_units": int(informative.sum()), "nats": nats.tolist(), "snr": snr.tolist(),
             "informative": informative.tolist(), "min_nats": float(min_nats)}
@@ -64,10 +69,10 @@ def kl_per_dim(mu, logvar) -> np.ndarray:
     Summing over latents gives the rate term of the ELBO; a latent with KL ≈ 0 is collapsed,
     but a positive KL alone does not prove the latent is used (see module note).
     """
-    mu, logvar = check_matrix(mu, "mu"), check_matrix(logvar, "logvar")
-    if mu.shape != logvar.shape:
-        raise ValueError(f"mu {mu.shape} and logvar {logvar.shape} differ")
-    return (0.5 * (mu ** 2 + np.exp(logvar) - logvar - 1.0)).mean(axis=0)
+    mu, logvar = check_posterior(mu, logvar)
+    with np.errstate(over="ignore", invalid="ignore"):
+        kl = (0.5 * (mu ** 2 + np.exp(logvar) - logvar - 1.0)).mean(axis=0)
+    return finite_result("kl_per_dim", {"kl": kl}, mu, logvar)["kl"]
 
 
 def _log_mixture(z: np.ndarray, mu: np.ndarray, logvar: np.ndarray, log_cond: np.ndarray,
@@ -107,23 +112,24 @@ def mutual_information(mu, logvar, max_batch: int | None = None, seed: int = 0) 
     Accepts numpy arrays or torch tensors (N, D).
     """
     mu, logvar, z, log_cond_dims = posterior_sample(mu, logvar, max_batch, seed)
-    log_cond = log_cond_dims.sum(axis=1)                                 # log q(z_i | x_i)
-    log_mix = _log_mixture(z, mu, logvar, log_cond)                      # ≈ log q(z_i)
-    return {"mi": float((log_cond - log_mix).mean()), "upper_bound": float(np.log(mu.shape[0])),
-            "batch": int(mu.shape[0])}
+    with np.errstate(over="ignore", invalid="ignore"):
+        log_cond = log_cond_dims.sum(axis=1)                             # log q(z_i | x_i)
+        log_mix = _log_mixture(z, mu, logvar, log_cond)                  # ≈ log q(z_i)
+        mi = float((log_cond - log_mix).mean())
+    return finite_result("mutual_information", {"mi": mi, "upper_bound": float(np.log(mu.shape[0])),
+                                                 "batch": int(mu.shape[0])}, mu, logvar)
 
 
 def posterior_sample(mu, logvar, max_batch: int | None, seed: int):
     """(mu, logvar, z, log q(z_id | x_i) per dim): one z per row drawn with ``seed``, on at most
     ``max_batch`` rows; the draw the MI estimate and the KL decomposition share."""
-    mu, logvar = check_matrix(mu, "mu"), check_matrix(logvar, "logvar")
-    if mu.shape != logvar.shape:
-        raise ValueError(f"mu {mu.shape} and logvar {logvar.shape} differ")
+    mu, logvar = check_posterior(mu, logvar)
     rng = np.random.default_rng(seed)
     if max_batch is not None and mu.shape[0] > max_batch:
         keep = np.sort(rng.choice(mu.shape[0], size=int(max_batch), replace=False))
         mu, logvar = mu[keep], logvar[keep]
-    z = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
-    log_cond_dims = -0.5 * ((z - mu) ** 2 * np.exp(-logvar) + logvar + LOG_2PI)
+    with np.errstate(over="ignore", invalid="ignore"):  # the callers refuse what overflows, in one line
+        z = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
+        log_cond_dims = -0.5 * ((z - mu) ** 2 * np.exp(-logvar) + logvar + LOG_2PI)
     return mu, logvar, z, log_cond_dims
 

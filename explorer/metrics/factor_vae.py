@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import as_numpy, check_finite, constant_factors
+from ._arrays import UnscorableInput, as_numpy, check_finite, constant_factors
 
 
 def _encode(dataset, representation, factors: np.ndarray, encode_batch: int) -> np.ndarray:
@@ -71,6 +71,10 @@ def factor_vae_score(dataset, representation, rng_or_seed=0, n_variance: int = 1
     """
     if batch_size < 2:
         raise ValueError("batch_size must be >= 2 to compute a variance")
+    if n_train < 1 or n_eval < 1 or n_variance < 2:
+        # no votes means no classifier to score and nothing to score it on: not an accuracy of 0 or 1
+        raise UnscorableInput(f"factor_vae_score needs n_train ≥ 1 and n_eval ≥ 1 votes and n_variance ≥ 2 "
+                              f"codes, got {n_train}, {n_eval} and {n_variance}")
     rng = rng_or_seed if isinstance(rng_or_seed, np.random.Generator) else np.random.default_rng(rng_or_seed)
     settings = {"n_variance": int(n_variance), "n_train": int(n_train), "n_eval": int(n_eval),
                 "batch_size": int(batch_size), "prune_threshold": float(prune_threshold)}

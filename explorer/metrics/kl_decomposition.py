@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._arrays import finite_result
 from .collapse import LOG_2PI, _log_mixture, kl_per_dim, posterior_sample
 
 
@@ -44,13 +45,16 @@ def kl_decomposition(mu, logvar, max_batch: int | None = None, seed: int = 0) ->
     negative on small samples. Time O(N² D); ``max_batch`` evaluates a random subset of that many rows.
     """
     mu, logvar, z, log_cond_dims = posterior_sample(mu, logvar, max_batch, seed)
-    log_cond = log_cond_dims.sum(axis=1)                          # log q(z_i | x_i)
-    log_joint = _log_mixture(z, mu, logvar, log_cond)             # ≈ log q(z_i)
-    log_marg = _log_marginals(z, mu, logvar, log_cond_dims)       # ≈ log q(z_ij)
-    log_prior = -0.5 * (z ** 2 + LOG_2PI)                         # log p(z_ij)
-    dim_kl = (log_marg - log_prior).mean(axis=0)
-    mi = float((log_cond - log_joint).mean())
-    tc = float((log_joint - log_marg.sum(axis=1)).mean())
-    return {"mi": mi, "tc": tc, "dim_kl": float(dim_kl.sum()), "dim_kl_per_dim": dim_kl.tolist(),
-            "kl_mc": float((log_cond - log_prior.sum(axis=1)).mean()), "kl": float(kl_per_dim(mu, logvar).sum()),
-            "upper_bound": float(np.log(mu.shape[0])), "batch": int(mu.shape[0])}
+    with np.errstate(over="ignore", invalid="ignore"):
+        log_cond = log_cond_dims.sum(axis=1)                      # log q(z_i | x_i)
+        log_joint = _log_mixture(z, mu, logvar, log_cond)         # ≈ log q(z_i)
+        log_marg = _log_marginals(z, mu, logvar, log_cond_dims)   # ≈ log q(z_ij)
+        log_prior = -0.5 * (z ** 2 + LOG_2PI)                     # log p(z_ij)
+        dim_kl = (log_marg - log_prior).mean(axis=0)
+        mi = float((log_cond - log_joint).mean())
+        tc = float((log_joint - log_marg.sum(axis=1)).mean())
+        kl_mc = float((log_cond - log_prior.sum(axis=1)).mean())
+    out = {"mi": mi, "tc": tc, "dim_kl": float(dim_kl.sum()), "dim_kl_per_dim": dim_kl.tolist(), "kl_mc": kl_mc}
+    finite_result("kl_decomposition", out, mu, logvar)
+    return {**out, "kl": float(kl_per_dim(mu, logvar).sum()), "upper_bound": float(np.log(mu.shape[0])),
+            "batch": int(mu.shape[0])}

@@ -14,7 +14,12 @@ import warnings
 
 import numpy as np
 
-from ._arrays import check_codes, check_factors, constant_factors, train_test_split
+from ._arrays import UnscorableInput, check_codes, check_factors, constant_factors, train_test_split
+
+#: Largest |code| SAP scores: liblinear stops converging (and runs on without end) once a code's fourth
+#: power leaves float64, and R²'s squared covariance overflows at a similar size; a trained encoder's
+#: codes are nowhere near either.
+CODE_LIMIT = 1e30
 
 
 def _classification_scores(x_tr, y_tr, x_te, y_te, c: float) -> np.ndarray:
@@ -62,6 +67,10 @@ def sap(codes, factors, n_train: int | None = None, test_fraction: float = 1 / 3
     codes = check_codes(codes)
     factors = check_factors(factors, codes.shape[0])
     skipped = constant_factors(factors)
+    largest = float(np.abs(codes).max())
+    if largest > CODE_LIMIT:
+        raise UnscorableInput(f"sap cannot score codes as large as {largest:.3g} (at most {CODE_LIMIT:g}): "
+                              "its linear SVM would not converge")
     if continuous_factors:
         scores, n_tr = _r2_scores(codes, factors), codes.shape[0]
     else:
