@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import pickle
 import queue
-import struct
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .config import RunConfig
+from .framing import end_child, receive as _receive, send as _send
 
 if TYPE_CHECKING:
     from .run import Run
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 STEP_REPORT_SECONDS = 0.25
 #: How often the parent checks ``stop()`` while it waits for a message (a dead child shows as end-of-output).
 _POLL_SECONDS = 0.1
-_HEADER = struct.Struct("!I")
 
 
 def child_environment() -> dict[str, str]:
@@ -76,35 +75,7 @@ def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=Non
             elif kind == "eof":
                 raise RuntimeError(f"the training process exited with code {child.wait()} without a result")
     finally:
-        try:
-            child.stdin.close()  # the child takes end-of-input as "stop"
-        except OSError:
-            pass
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-
-
-def _send(stream, obj) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    try:
-        stream.write(_HEADER.pack(len(data)) + data)
-        stream.flush()
-    except (BrokenPipeError, ValueError):  # the child is gone; its exit is reported by the relay
-        pass
-
-
-def _receive(stream):
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        raise EOFError
-    (size,) = _HEADER.unpack(header)
-    data = stream.read(size)
-    if len(data) < size:
-        raise EOFError
-    return pickle.loads(data)
+        end_child(child, timeout=10)
 
 
 def _relay(stream, messages: queue.Queue) -> None:

@@ -1,5 +1,6 @@
-"""Pages that only show never load torch: importing any page, and rendering every page that only shows,
-in a fresh interpreter, leaves torch out of ``sys.modules`` (a shared link opens in seconds on a small box)."""
+"""The server never loads torch to show a page: importing any page, and rendering every page (the slider
+editor too, whose models live in the model process), in a fresh interpreter, leaves torch out of
+``sys.modules`` (a shared link opens in seconds on a small box, and stays small once visited)."""
 import json
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import tiny_gallery as tiny
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOW_ONLY = ("lessons", "compare", "ladder", "pinned", "sweep", "about")
+RENDERED = (*SHOW_ONLY, "editor", "train")
 TINY = ("--latent-dim", "3", "--batch-size", "8", "--eval-samples", "64", "--log-every", "2", "--steps", "2")
 
 RENDER = r'''
@@ -30,7 +32,9 @@ for name in sys.argv[2].split(","):
         at.query_params["runs"] = "g:b1,g:ar"
     at.run()
     out[name] = {"torch": "torch" in sys.modules, "exceptions": [str(e.value)[:200] for e in at.exception],
-                 "images": len(at.get("image")), "errors": [e.value for e in at.error]}
+                 "images": len(at.get("image")), "errors": [e.value for e in at.error], "sliders": len(at.slider)}
+from explorer.ui.run_models import worker
+out["model_process"] = worker().pid is not None
 print(json.dumps(out))
 '''
 
@@ -45,18 +49,20 @@ def test_every_page_module_imports_without_torch():
     assert done.stdout.strip() == "False"  # editor and Train load it lazily, when they encode, decode or train
 
 
-def test_pages_that_only_show_render_from_stored_views_without_torch(tmp_path_factory):
+def test_every_page_renders_without_torch_in_the_server(tmp_path_factory):
     gallery = tiny.build(tmp_path_factory, "import-gallery", (
         tiny.entry("b1", "β = 1", "beta-ladder", ("--beta", "1", "--decoder", "conv", *TINY)),
         tiny.entry("b4", "β = 4", "beta-ladder", ("--beta", "4", "--decoder", "conv", *TINY)),
         tiny.entry("ar", "AR", "collapse", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4", *TINY)),
         tiny.entry("cu", "AR cured", "cure", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4",
                                               "--free-bits", "1", *TINY))))
-    done = subprocess.run([sys.executable, "-c", RENDER, str(gallery), ",".join(SHOW_ONLY)], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-c", RENDER, str(gallery), ",".join(RENDERED)], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    for name in SHOW_ONLY:
+    for name in RENDERED:
         assert result[name]["exceptions"] == [] and result[name]["errors"] == [], (name, result[name])
         assert result[name]["torch"] is False, f"the {name} page loaded torch"
+    # the editor encoded and decoded (its three pictures and a slider per active dimension) in the model process
+    assert result["editor"]["images"] == 3 and result["editor"]["sliders"] >= 1 and result["model_process"]
     assert result["compare"]["images"] >= 7 and result["lessons"]["images"] == 2  # the pictures are there, from the views

@@ -10,6 +10,7 @@ from explorer.data.base import ImageDataset
 from explorer.jobs import JobManager
 from explorer.models import build_model
 from explorer.run import Run
+from explorer import model_worker
 from explorer.ui import run_models, runs
 from explorer.views import compute_views, final_sample, job_views
 
@@ -92,13 +93,15 @@ def test_a_run_on_another_dataset_is_shown_with_that_datasets_images(monkeypatch
     torch.manual_seed(0)
     run = Run(config=config, model=build_model(config.model).eval(), status="completed",
               metrics={"kl_per_dim": [1.0, 1.0, 1.0]})
-    monkeypatch.setattr(run_models, "_dataset", lambda name, npz, root: _Digits() if name == "mnist" else None)
-    shown = run_models.dataset_images([614_928, 3], run)
-    assert np.array_equal(shown, _Digits().images([0, 0]))  # the run's own images (indices wrap to its size)
+    monkeypatch.setattr(model_worker, "_dataset", lambda train, datasets: _Digits() if train.dataset == "mnist" else None)
     manager = JobManager(trainer=lambda c, on_progress=None, stop=None: run,
                          describe=lambda r: compute_views(r, _Digits(), final_sample(r.config), extra=False))
     monkeypatch.setattr(runs, "job_manager", lambda: manager)
     job = manager.wait(manager.submit(config).id, timeout=30)
+    served, error = run_models.get_run(f"j:{job.id}")  # a run trained here is answered in-process
+    assert error is None and served.local is run
+    shown = run_models.dataset_images([614_928, 3], served)
+    assert np.array_equal(shown, _Digits().images([0, 0]))  # the run's own images (indices wrap to its size)
     assert np.array_equal(job.run.views.originals, (_Digits().images([0] * 8)[:, 0] * 255).astype(np.uint8))
     at = _compare(f"j:{job.id}").run()
     assert not at.exception

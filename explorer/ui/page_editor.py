@@ -15,7 +15,7 @@ import streamlit as st
 from ..code_ranges import RANGE_SAMPLE
 from ..images import ImageRejected, image_to_input
 from ..naming import dimension_names, used_dims
-from . import runs
+from . import run_models, runs
 from .editor_link import LinkValueError, WIDEN, decode_image, encode_image, format_edits, parse_edits, slider_range
 from .params import parse_number
 
@@ -24,13 +24,6 @@ SOURCES = ("dSprites image", "upload")
 DEFAULT_INDEX = 123_456
 RUN_KEY, ORIGIN_KEY, SOURCE_KEY, INDEX_KEY, LAST_INDEX_KEY, CONTEXT_KEY = (
     "editor-run", "editor-run-origin", "editor-source", "editor-image", "editor-last-index", "editor-context")
-
-
-def models():
-    """The model side (explorer.ui.run_models): torch loads on the editor's first use, not with the app."""
-    from . import run_models
-
-    return run_models
 
 
 def editor_page() -> None:
@@ -53,11 +46,19 @@ def editor_page() -> None:
         st.caption(f"Opened on **{best[1]}** (`{ref}`), the gallery's most disentangled run by MIG {best[2]:.2f}.")
     elif not best or ref != best[0]:
         st.session_state[ORIGIN_KEY] = "user"
-    with st.spinner("Loading the model (torch) to encode and decode on the editor…"):
-        run, error = models().get_run(ref)
+    with st.spinner(run_models.loading_text()):
+        run, error = run_models.get_run(ref)
     if error:
         st.error(error)
         return
+    try:
+        _edit(ref, run, arrived)
+    except run_models.WorkerError as exc:
+        st.error(f"The model process could not answer: {exc}")
+
+
+def _edit(ref: str, run, arrived: bool) -> None:
+    """The picture, its sliders and the three images, for a run the model process can encode and decode."""
     source = source_image()
     if source is None:
         return
@@ -66,9 +67,7 @@ def editor_page() -> None:
     if not arrived and st.session_state.get(CONTEXT_KEY) not in (None, (ref, tag)):
         st.query_params.pop("edit", None)
     st.session_state[CONTEXT_KEY] = (ref, tag)
-    from ..views import encode_picture
-
-    mean = encode_picture(run.model, x)
+    mean = run_models.encode(run, x)
     # without recorded variances every dim is offered; dims named by labels are offered even if quiet
     recorded = run.metrics.get("posterior_mean_variance")
     pinned = [int(d) for d in run.metrics.get("pinned") or {}]
@@ -77,15 +76,13 @@ def editor_page() -> None:
         st.warning("This model has no informative latent dimension (its code collapsed): every slider would do nothing.")
         return
     code = edit_sliders(ref, tag, run, mean, active)
-    edited = models().cached_decode(ref, tuple(float(round(v, 4)) for v in code), run)
-    recon = models().cached_decode(ref, tuple(float(round(v, 4)) for v in mean), run)
+    edited = run_models.cached_decode(ref, tuple(float(round(v, 4)) for v in code), run)
+    recon = run_models.cached_decode(ref, tuple(float(round(v, 4)) for v in mean), run)
     c = st.columns(3)
     c[0].image(x, caption="input", width=192, clamp=True)
     c[1].image(recon, caption="reconstruction (mean code)", width=192, clamp=True)
     c[2].image(edited, caption="edited", width=192, clamp=True)
-    from ..pictures import picture_note
-
-    st.caption(picture_note(run.model).capitalize() + ".")
+    st.caption(run.picture_note.capitalize() + ".")
 
 
 def most_disentangled() -> tuple[str, str, float] | None:
@@ -112,7 +109,7 @@ def _init_run(known: dict[str, str], best) -> None:
 def edit_sliders(ref: str, tag: str, run, mean: np.ndarray, active: list[int]) -> np.ndarray:
     """The code the sliders set; writes the moved ones to ``edit=`` in the URL."""
     try:
-        lo, hi = models().cached_code_ranges(ref, "data", run)
+        lo, hi = run_models.cached_code_ranges(ref, "data", run)
         header = (f"each spans the 1st–99th percentile of its dimension's posterior means over "
                   f"{RANGE_SAMPLE:,} real images, widened by {WIDEN:.0%} of that width each side")
     except (OSError, ValueError) as exc:  # e.g. the run's dataset file is not on this server
@@ -169,7 +166,7 @@ def source_image() -> tuple[np.ndarray, str] | None:
     value = int(st.number_input("dSprites image index (0 … 737279)", 0, 737_279, key=INDEX_KEY))
     st.session_state[LAST_INDEX_KEY] = value  # the number box is dropped while "upload" is on; this remembers it
     st.query_params["image"] = str(value)
-    return models().dataset_images([value])[0, 0], f"i{value}"
+    return run_models.dataset_images([value])[0, 0], f"i{value}"
 
 
 def _uploaded_image() -> tuple[np.ndarray, str] | None:

@@ -1,117 +1,155 @@
-"""The model side of the pages: weights loaded, images encoded and decoded. Imports torch.
+"""The model side of the pages: images encoded and decoded by a run's model. No torch in this module.
 
-Only pages that encode or decode on request import this (the slider editor; Compare when a
-traversal starts somewhere other than the stored views' start), and they say so while it loads.
-Models are cached per reference and weights (cache_resource), pictures per exact request (cache_data).
+The models live in one model process (explorer.model_worker), started when the slider editor or a
+traversal from another start first needs one, so the server that shows pages never loads torch.
+A run trained on this server is already in memory here and is answered in-process by the same code.
+Answers are cached per exact request (cache_data), keyed by the weights' version.
 """
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import streamlit as st
 
-from ..checkpoint import CheckpointError, load_run
-from ..code_ranges import model_code_ranges
-from ..data import ProceduralDSprites, dataset_of, load_dataset
-from ..run import Run
-from ..views import draw_code, start_code, traversal_view
+from ..config import RunConfig
+from ..model_worker import ModelWorker, WorkerError, answer
 from . import runs
 
 
-@st.cache_resource(max_entries=8)
-def _load(path: str, sha256: str) -> Run:
-    """A checkpoint, once per file version; a sweep run gets the metrics only its result.json holds (the
-    worker saves the fresh sample's scores in both, so the editor and Compare show the same numbers)."""
-    run = load_run(path)
-    result = runs.sweeps.read_json(Path(path).parent / "result.json")
-    scored = result.get("metrics") if isinstance(result, dict) else None
-    run.metrics = {**(scored if isinstance(scored, dict) else {}), **run.metrics}
-    return run
+@st.cache_resource
+def worker() -> ModelWorker:
+    """One model process per server, shared by every session (requests take turns)."""
+    return ModelWorker()
 
 
-def get_run(ref: str) -> tuple[Run | None, str | None]:
-    """The run (with its model) a reference names, or a one-line reason why it cannot be loaded."""
+def loading_text() -> str:
+    """What the page says while it waits for its first answer."""
+    if worker().running:
+        return "Loading the model…"
+    return "Starting the model process (torch loads once, a few seconds; this page's server never loads it)…"
+
+
+@dataclass
+class ModelRun:
+    """A run the pages can encode and decode with: its settings and scores here, its model in the model
+    process (``source`` names the checked file) or, for a run trained on this server, in ``local``."""
+
+    ref: str
+    config: RunConfig
+    metrics: dict
+    latent_dim: int
+    picture_note: str
+    source: dict | None = None
+    local: object | None = field(default=None, repr=False)
+
+    def ask(self, op: str, **args):
+        if self.local is not None:
+            return answer(self.local, op, args)
+        return worker().call(op, self.source, **args)
+
+
+def get_run(ref: str) -> tuple[ModelRun | None, str | None]:
+    """The run a reference names, ready to encode and decode, or a one-line reason why it cannot be."""
     kind, _, name = ref.partition(":")
     if kind == "j":
         job = runs.job_manager().get(name)
         if job is None or job.run is None:
             return None, runs.views_for(ref).error
-        return job.run, None
+        if job.run.model is None:
+            return None, f"run {name!r} has no weights on this server"
+        run = job.run
+        about = answer(run, "describe", {})
+        return ModelRun(ref, run.config, dict(run.metrics), about["latent_dim"], about["picture_note"], local=run), None
     path, reason = runs.checkpoint_of(ref)
     if path is None:
         return None, reason
+    source = {"path": str(path), "sha256": runs.sha256_of(path) or ""}
     try:
-        return _load(str(path), runs.sha256_of(path) or ""), None
-    except (CheckpointError, OSError) as exc:
+        about = _describe(source["path"], source["sha256"])
+    except WorkerError as exc:
         return None, str(exc)
+    # a sweep run's result.json holds the fresh sample's scores (the worker saves them in both), so the
+    # editor and Compare show the same numbers; what the checkpoint holds wins
+    result = runs.sweeps.read_json(path.parent / "result.json") if kind == "s" else None
+    scored = result.get("metrics") if isinstance(result, dict) else None
+    metrics = {**(scored if isinstance(scored, dict) else {}), **about["metrics"]}
+    return ModelRun(ref, RunConfig.from_dict(about["config"]), metrics, about["latent_dim"], about["picture_note"],
+                    source=source), None
 
 
-@st.cache_resource(max_entries=4)
-def _dataset(name: str, npz_path: str | None, root: str):
-    return load_dataset(name, npz_path, root)
+@st.cache_data(max_entries=32, show_spinner=False)
+def _describe(path: str, sha256: str) -> dict:
+    return worker().call("describe", {"path": path, "sha256": sha256})
 
 
-def run_dataset(run: Run):
-    """The dataset a run was trained on: every view of the run draws its images from it."""
-    t = run.config.train
-    return _dataset(t.dataset, t.npz_path, t.data_root)
-
-
-def dataset_images(indices: list[int], run: Run | None = None) -> np.ndarray:
+def dataset_images(indices: list[int], run: ModelRun | None = None) -> np.ndarray:
     """(N, 1, 64, 64) images of the run's dataset (dSprites without a run); indices wrap to its size."""
-    dataset = run_dataset(run) if run is not None else ProceduralDSprites()
-    return dataset.images(np.asarray(indices, dtype=np.int64) % dataset.n_images)
+    key = tuple(int(i) for i in indices)
+    if run is None:
+        return _dsprites(key)
+    return _images(run.ref, runs.run_version(run.ref), key, run)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _dsprites(indices: tuple[int, ...]) -> np.ndarray:
+    return worker().call("images", None, indices=list(indices))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _images(ref: str, version: str, indices: tuple[int, ...], _run: ModelRun) -> np.ndarray:
+    return _run.ask("images", indices=list(indices))
+
+
+def encode(run: ModelRun, image: np.ndarray) -> np.ndarray:
+    """The posterior mean (D,) of one (64, 64) picture."""
+    return _encode(run.ref, runs.run_version(run.ref), np.asarray(image, dtype=np.float32).tobytes(), run)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _encode(ref: str, version: str, image: bytes, _run: ModelRun) -> np.ndarray:
+    return _run.ask("encode", image=np.frombuffer(image, dtype=np.float32).reshape(64, 64))
+
+
+def cached_decode(ref: str, code: tuple[float, ...], run: ModelRun) -> np.ndarray:
+    """One picture for the slider editor, cached by the exact code (a mean of samples for AR decoders)."""
+    return _decode(ref, runs.run_version(ref), code, run)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _decode(ref: str, version: str, code: tuple[float, ...], _run: ModelRun) -> np.ndarray:
+    return _run.ask("decode", code=list(code))
+
+
+def cached_code_ranges(ref: str, kind: str, run: ModelRun) -> tuple[list[float], list[float]]:
+    """(lo, hi) per latent dimension for ``kind`` (explorer.code_ranges), from the run's own dataset."""
+    return _code_ranges(ref, runs.run_version(ref), kind, run)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _code_ranges(ref: str, version: str, kind: str, _run: ModelRun) -> tuple[list[float], list[float]]:
+    return _run.ask("code_ranges", kind=kind)
 
 
 def traversal_work(ref: str, start: int | None, kind: str):
     """A function that draws a traversal from another start or over another range than the stored views'
     (seconds; minutes for an autoregressive decoder), for ``background``; or a one-line reason it cannot.
 
-    The weights are found here, in the script thread; the work itself calls no Streamlit cache."""
+    The run is found here, in the script thread; the work itself calls no Streamlit cache."""
     kind_, _, name = ref.partition(":")
     if kind_ == "j":
         job = runs.job_manager().get(name)
         run = job.run if job is not None else None
         if run is None or run.model is None:
             return None, f"run {name!r} has no weights on this server"
-        load = lambda: run  # noqa: E731
-    else:
-        path, reason = runs.checkpoint_of(ref)
-        if path is None:
-            return None, reason
-        load = lambda: load_run(path)  # noqa: E731
-
-    def work() -> dict:
-        model_run = load()
-        dataset = dataset_of(model_run.config.train)
-        grid, values, info = traversal_view(model_run.model, dataset, start, kind)
-        image = dataset.images(np.array([start % dataset.n_images], dtype=np.int64))[0, 0] if start is not None else None
-        return {"grid": grid.astype(np.float16), "values": values, "samples": int(info.get("samples", 0)),
-                "start_image": image}
-    return work, None
+        return (lambda: answer(run, "traversal", {"start": start, "kind": kind})), None
+    path, reason = runs.checkpoint_of(ref)
+    if path is None:
+        return None, reason
+    source = {"path": str(path), "sha256": runs.sha256_of(path) or ""}
+    pool = worker()
+    return (lambda: pool.call("traversal", source, start=start, kind=kind)), None
 
 
-def encode_index(run: Run, index: int) -> np.ndarray:
-    return start_code(run.model, run_dataset(run), index)
-
-
-def cached_decode(ref: str, code: tuple[float, ...], run: Run) -> np.ndarray:
-    """One picture for the slider editor, cached by the exact code (a mean of samples for AR decoders)."""
-    return _decode(ref, runs.run_version(ref), code, run)
-
-
-@st.cache_data(max_entries=128, show_spinner=False)
-def _decode(ref: str, version: str, code: tuple[float, ...], _run: Run) -> np.ndarray:
-    return draw_code(_run.model, code)
-
-
-def cached_code_ranges(ref: str, kind: str, run: Run) -> tuple[list[float], list[float]]:
-    """(lo, hi) per latent dimension for ``kind`` (explorer.code_ranges), from the run's own dataset."""
-    return _code_ranges(ref, runs.run_version(ref), kind, run)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _code_ranges(ref: str, version: str, kind: str, _run: Run) -> tuple[list[float], list[float]]:
-    lo, hi = model_code_ranges(_run.model, run_dataset(_run), kind)
-    return [float(v) for v in lo], [float(v) for v in hi]
+__all__ = ["ModelRun", "WorkerError", "cached_code_ranges", "cached_decode", "dataset_images", "encode", "get_run",
+           "loading_text", "traversal_work", "worker"]

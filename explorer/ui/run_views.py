@@ -95,14 +95,14 @@ def show_runs(refs: list[str], start: int | None = START_INDEX, kind: str = "dat
 
 def traversals(runs: dict, start: int | None, kind: str) -> dict:
     """ref -> {grid, values, samples, start_image} for the traversal on screen: the stored one for the default
-    start and range; any other is drawn in the background (the model loads there) while the page says so."""
+    start and range; any other is drawn in the background (by the model process) while the page says so."""
     out, pending = {}, []
     for ref, run in runs.items():
         if (start, kind) == (START_INDEX, DEFAULT_RANGE):
             out[ref] = {"grid": run.traversal, "values": run.values, "samples": run.samples,
                         "start_image": run.start_image}
             continue
-        from .run_models import traversal_work  # loads torch: only for a traversal the views do not hold
+        from .run_models import traversal_work  # the model process: only for a traversal the views do not hold
 
         work, reason = traversal_work(ref, start, kind)
         if work is None:
