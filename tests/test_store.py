@@ -105,9 +105,13 @@ def test_a_run_on_another_dataset_is_shown_with_that_datasets_images(monkeypatch
     assert np.array_equal(job.run.views.originals, (_Digits().images([0] * 8)[:, 0] * 255).astype(np.uint8))
     at = _compare(f"j:{job.id}").run()
     assert not at.exception
+    assert "factor × latent MI" not in " ".join(c.proto.spec for c in at.get("plotly_chart"))  # no factors, no MI heatmap
+    assert "known factors" in " ".join(i.value for i in at.info)  # the factor section says why it is empty
+    at.query_params["section"] = "Training curves"
+    at.run()
     charts = " ".join(c.proto.spec for c in at.get("plotly_chart"))
-    assert "data entropy bound" not in charts  # dSprites' entropy says nothing about another dataset
-    assert "factor × latent MI" not in charts  # no factors, no MI heatmap
+    assert "distortion" in charts  # the rate-distortion chart is drawn …
+    assert "data entropy bound" not in charts  # … without dSprites' entropy, which says nothing about another dataset
 
 
 def test_a_gallery_file_that_differs_from_its_recorded_sha256_is_refused_with_one_line(tmp_path_factory, monkeypatch):

@@ -68,4 +68,4 @@ def collapse_lesson(links: dict) -> None:
     st.markdown(collapse_summary(records["collapse"], records["cure"]))
     st.page_link(links["compare"], label="See collapse and cure side by side",
                  icon=":material/compare:",
-                 query_params={"runs": f"{records['collapse'].ref},{records['cure'].ref}"})
+                 query_params={"runs": f"{records['collapse'].ref},{records['cure'].ref}", "section": "Training curves"})

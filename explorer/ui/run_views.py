@@ -88,9 +88,7 @@ def show_runs(refs: list[str], start: int | None = START_INDEX, kind: str = "dat
         for col, (ref, run) in zip(st.columns(per_row), items[i:i + per_row]):
             with col:
                 run_pictures(ref, run, grids.get(ref), kind, all_rows)
-    factor_views(runs)
-    kl_split_view(runs)
-    training_curves(runs)
+    details(runs)
 
 
 def traversals(runs: dict, start: int | None, kind: str) -> dict:
@@ -171,8 +169,9 @@ def factor_views(runs: dict) -> None:
     """Per run: the factor × latent MI heatmap beside each informative latent's mean against each factor."""
     with_factors = {ref: run for ref, run in runs.items() if factor_names(run) and run.metrics.get("mi_matrix")}
     if not with_factors:
+        st.info("None of these runs was trained on a dataset with known factors (dSprites), so there is nothing "
+                "to set its latents against.")
         return
-    st.subheader("Which factor each latent follows")
     ranking = mig_ranking_note(with_factors)
     if ranking:
         st.warning(ranking)
@@ -216,7 +215,6 @@ CEILING_MARGIN = 0.5
 
 def kl_split_view(runs: dict) -> None:
     """The final code's KL split three ways: which part of the KL β taxes, and which part mixes factors."""
-    st.subheader("Where the KL goes")
     splits = {ref: run.kl_split for ref, run in runs.items()}
     capped = [ref for ref, s in splits.items() if s["mi"] > s["upper_bound"] - CEILING_MARGIN]
     st.plotly_chart(kl_split_figure({f"{ref} †" if ref in capped else ref: s for ref, s in splits.items()}),
@@ -235,7 +233,6 @@ def kl_split_view(runs: dict) -> None:
 
 
 def training_curves(runs: dict) -> None:
-    st.subheader("Training curves")
     histories = {ref: run.history for ref, run in runs.items()}
     st.plotly_chart(curves_figure(histories), width="stretch", key="curves")
     entropy = DSPRITES_ENTROPY if all(run.dataset == "dsprites" for run in runs.values()) else None
@@ -244,6 +241,21 @@ def training_curves(runs: dict) -> None:
         if tab.open:
             tab.plotly_chart(kl_heatmap(run.history, f"per-dimension KL over training: {ref}"), width="stretch",
                              key=f"klh-{ref}")
+
+
+#: The views under the pictures, one open at a time (``?section=<label>`` opens another): each is Plotly charts
+#: that the browser draws, and drawing them all made a page's second view seconds long.
+SECTIONS = {"Which factor each latent follows": factor_views, "Where the KL goes": kl_split_view,
+            "Training curves": training_curves}
+
+
+def details(runs: dict) -> None:
+    """The section tabs; only the open tab's charts are built and sent."""
+    tabs = st.tabs(list(SECTIONS), key="section", bind="query-params", on_change="rerun")
+    for tab, draw in zip(tabs, SECTIONS.values()):
+        if tab.open:
+            with tab:
+                draw(runs)
 
 
 def lazy_tabs(labels: list[str], key: str):

@@ -69,6 +69,7 @@ def share_link() -> None:
     params = {k: st.query_params.get(k) for k in st.query_params}
     parts = urlsplit(base)
     url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), ""))
-    with st.sidebar:
+    # in a popover: its body is drawn only when opened (a code block costs every page load a syntax highlighter)
+    with st.sidebar.popover("Share this view", icon=":material/link:", width="stretch"):
         st.caption("Link to this view (copy with the icon on the right):")
         st.code(url or "?" + urlencode(params), language=None)
