@@ -22,6 +22,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def process_rss_mb(pid: int) -> float:
+    """Resident memory now of ``pid`` alone (Linux /proc), in MB; 0 where it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def tree_rss_mb(pid: int) -> float:
     """Resident memory now of ``pid`` and all its descendants (Linux /proc), in MB."""
     total, todo = 0, [pid]
@@ -44,6 +55,8 @@ class AppServer:
     pid: int
     #: the largest summed resident memory of the server and its children (trainings run in a child) seen so far
     tree_peak_mb: float = 0.0
+    #: the largest resident memory of the server process alone seen so far (sampled like the tree's)
+    server_peak_mb: float = 0.0
 
     def peak_rss_mb(self) -> float | None:
         """The server process's peak resident memory (Linux VmHWM), or None where /proc is not there."""
@@ -58,6 +71,7 @@ class AppServer:
     def sample_tree(self) -> None:
         """Add up the current resident memory of the server and its descendants; keep the peak."""
         self.tree_peak_mb = max(self.tree_peak_mb, tree_rss_mb(self.pid))
+        self.server_peak_mb = max(self.server_peak_mb, process_rss_mb(self.pid))
 
     def cpu_seconds(self) -> float | None:
         """User + system CPU time the server process has used so far (Linux /proc)."""

@@ -1,5 +1,5 @@
 """bench.browser_pages' report on synthetic numbers: each goal judged met / not met, timeouts never count as met."""
-from bench.browser_pages import PAGES, report, verdict
+from bench.browser_pages import PAGES, PEAK, report, verdict
 
 
 def _r(seconds, exceptions=0):
@@ -19,7 +19,7 @@ def test_report_lists_every_page_and_judges_each_goal():
     second = [_r(0.5, exceptions=1 if i == 6 else 0) for i in range(len(PAGES))]
     compare = [{"step": "open compare?runs=g:collapse", "how": "link", **_r(1.5)},
                {"step": "add g:cure (2 runs)", "how": "multiselect", **_r(0.8)}]
-    rss = {"after first views": 500.0, "peak, sampled every 0.25 s": 650.0}
+    rss = {"after first views": (500.0, 520.0), "peak, sampled every 0.25 s": (650.0, 1400.0)}
     text = report(first, second, compare, rss, {"start": "0.1", "end": "0.2"})
     assert all(f"| /{path} |" in text for path, _ in PAGES)
     assert "| /ladder | timeout after 300 s | 0.50 | 0 / 0 |" in text
@@ -27,7 +27,10 @@ def test_report_lists_every_page_and_judges_each_goal():
     assert "every first view ≤ 3 s: not met (a timeout)" in text
     assert "adding a shipped run ≤ 1 s: met (worst 0.80)" in text
     assert "second views ≤ 1 s: met (worst 0.50)" in text
-    assert "≤ 600 MB (judged on the sampled peak): not met (worst 650.00)" in text
+    assert "| after first views | 500 | 520 |" in text
+    assert "exits after EXPLORER_MODEL_IDLE_SECONDS idle): not met (worst 650.00)" in text  # the server's own peak
+    rss[PEAK] = (550.0, 1400.0)  # a model process beside a small server: the server is judged, the tree shown
+    assert "idle): met (worst 550.00)" in report(first, second, compare, rss, {"start": "0.1", "end": "0.2"})
 
 
 def test_a_sweep_run_that_opened_with_an_exception_does_not_count_as_opened():
