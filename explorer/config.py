@@ -149,10 +149,10 @@ class TrainConfig:
     lr_decay_start: float = knob(0.5, "fraction of the run after which the learning rate falls linearly to 0 "
                                  "(1 = constant)", flag="--lr-decay-start")
     #: Budget: steps or wall-clock seconds; steps wins if both are set.
-    #: A step budget by default: the same settings train the same weights on any host, busy or not. The default
+    #: A step budget by default: the same settings and thread count train the same weights, busy or not. The default
     #: is long enough for the total-correlation term to turn a diagonal posX/posY pair onto two axes, which
     #: half of it does not do for every seed (bench/results/default_run_seeds_300.md).
-    steps: int | None = knob(3200, "budget in optimiser steps (the same model on any host)", flag="--steps",
+    steps: int | None = knob(3200, "budget in optimiser steps (a busy host trains the same model, only slower)", flag="--steps",
                              url="steps", label="Training budget (steps)",
                              options=(100, 200, 400, 800, 1600, 3200))
     seconds: float | None = knob(None, "budget in seconds of training instead of steps (a busier or faster host "

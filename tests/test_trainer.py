@@ -160,7 +160,7 @@ def test_two_trainings_at_once_give_the_weights_each_gives_alone():
 
 
 def test_the_default_run_is_a_step_budget_and_repeats_bit_for_bit():
-    """The default budget is steps, so the same settings train the same weights on any host, every time."""
+    """The default budget is steps, so the same settings (and thread count) train the same weights, every time."""
     from dataclasses import replace
 
     from explorer.config import RunConfig

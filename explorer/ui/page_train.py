@@ -103,12 +103,12 @@ def controls() -> RunConfig:
 
 
 def budget_controls(decoder: str, batch_size: int) -> tuple[int | None, float | None]:
-    """(steps, seconds), one of them None. Steps train the same model on any host; seconds are kept
+    """(steps, seconds), one of them None. Steps train the same model however busy the host; seconds are kept
     for old links, and a link that names ``seconds`` opens on that budget."""
     if "budget" not in st.session_state and "seconds" in st.query_params and "budget" not in st.query_params:
         st.session_state["budget"] = "seconds"
     budget = st.radio("Budget", ["steps", "seconds"], horizontal=True, key="budget", bind="query-params",
-                      help="steps: the same link trains the same model anywhere; seconds: wall-clock time, "
+                      help="steps: the same link trains the same model however busy this server is; seconds: wall-clock time, "
                            "so a busier or faster server trains a different model")
     pace = job_manager().pace(decoder, batch_size)
     if budget == "steps":

@@ -12,7 +12,7 @@ from functools import lru_cache
 from .. import recipes
 from ..config import ModelConfig, RunConfig, TrainConfig, knob_of
 
-#: The step budgets the page offers (explorer.config's knob); a step budget trains the same model on any host.
+#: The step budgets the page offers (explorer.config's knob); a step budget trains the same model however busy the host.
 STEP_BUDGETS = knob_of("steps").options
 #: The recipe preset's budget (and the page's default): the default step budget (explorer.config).
 DEFAULT_STEPS = TrainConfig().steps
