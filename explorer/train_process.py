@@ -33,9 +33,9 @@ _POLL_SECONDS = 0.1
 
 def child_environment() -> dict[str, str]:
     """The environment of a child that runs torch beside the server (a training, a views computation)."""
-    # a short spin before an OpenMP thread sleeps (libgomp; other runtimes ignore it): near the default's pace
-    # alone, near a passive wait's when the cores are shared (bench/results/omp_wait.md); a host's setting wins
-    return {"GOMP_SPINCOUNT": "1000", **os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    from .omp import wait_policy
+
+    return {**wait_policy(os.environ), "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
 
 
 def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=None, threads: int | None = None,
