@@ -6,8 +6,10 @@ weights_only=True)`` can read it: a hostile pickle is refused, never executed.
 from __future__ import annotations
 
 import datetime as _dt
+import pickle
 import platform
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ import torch
 from .atomic import atomic_file
 from .config import RunConfig
 from .models import build_model
+from .provenance import shipped_mismatch
 from .run import Run
 
 FORMAT = "beta-vae-explorer/checkpoint"
@@ -70,15 +73,34 @@ def sweep_stale_temporaries(folder: str | Path, older_than: float = STALE_TEMPOR
     return removed
 
 
-def load_run(path: str | Path) -> Run:
-    """Read a checkpoint; raise ``CheckpointError`` with a one-line reason for anything unusable."""
+class ShippedFileChanged(CheckpointError):
+    """A file a gallery index vouches for whose sha256 is no longer the one recorded."""
+
+
+def read_payload(path: str | Path, accept_changed: bool = False) -> dict:
+    """What ``torch.load`` reads from a checkpoint file, weights only; ``CheckpointError`` in one line for a
+    file that is missing, unreadable, unsafe, or a shipped file that differs from its index (unless
+    ``accept_changed``: ``gallery --stamp --accept``)."""
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder, not a checkpoint")
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
+    changed = None if accept_changed else shipped_mismatch(path)
+    if changed:
+        raise ShippedFileChanged(changed)
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about foreign pickle protocols: the refusal says enough
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # UnpicklingError (hostile/foreign pickle), RuntimeError/EOFError (truncated) …
-        raise CheckpointError(f"{path.name} is not a readable checkpoint ({_short(exc)})") from None
+        raise CheckpointError(unreadable(path, exc)) from None
+
+
+def load_run(path: str | Path, accept_changed: bool = False) -> Run:
+    """Read a checkpoint; raise ``CheckpointError`` with a one-line reason for anything unusable."""
+    path = Path(path)
+    payload = read_payload(path, accept_changed)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path.name} is not a β-VAE explorer checkpoint")
     if payload.get("version", 0) > VERSION:
@@ -98,6 +120,27 @@ def load_run(path: str | Path) -> Run:
     model.eval()
     return Run(config=config, model=model, history=payload.get("history") or {}, metrics=payload.get("metrics") or {},
                status=payload.get("status", "completed"), reason=payload.get("reason", ""))
+
+
+def unreadable(path: Path, exc: Exception) -> str:
+    """Why torch could not read ``path``, in our words: torch's own text is cut off mid-sentence and advises
+    turning ``weights_only`` off, which is exactly what must not be done with a file one cannot read."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as err:
+        return f"{path.name} cannot be read ({err.strerror or err.__class__.__name__})"
+    if not head:
+        return f"{path.name} is empty, not a checkpoint"
+    refused = isinstance(exc, pickle.UnpicklingError)
+    if head[:2] == b"PK":
+        if refused:
+            return (f"{path.name} holds objects other than tensors and plain containers; refused unread "
+                    "(unpickling them could run code)")
+        return f"{path.name} is a damaged torch file (truncated or corrupted; {exc.__class__.__name__})"
+    if head[:1] == b"\x80" and refused:
+        return f"{path.name} is a pickle, not a torch checkpoint; refused unread (unpickling it could run code)"
+    return f"{path.name} is not a checkpoint (neither a torch file nor a pickle)"
 
 
 def versions() -> dict:

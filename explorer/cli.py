@@ -6,13 +6,17 @@ Every flag's default is the dataclass default in ``explorer.config``.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import temporary_name
 from .code_ranges import RANGE_HELP, RANGE_KINDS
 from .flags import add_train_flags, config_from_args
 from .models import DECODERS
@@ -32,7 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train", help="train a run and save its checkpoint", epilog=_decoder_list(),
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_train_flags(tr)
-    tr.add_argument("--out", type=Path, help="checkpoint path (default: runs/<name>.pt)")
+    tr.add_argument("--out", type=Path,
+                    help="checkpoint path (default: runs/<dataset>-<decoder>-beta<β>-…-seed<seed>-<run key>.pt, one per run)")
+    tr.add_argument("--force", action="store_true",
+                    help="replace an existing --out that holds another run (the same run is replaced without it)")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
 
     ev = sub.add_parser("eval", help="evaluate a checkpoint on a fresh sample")
@@ -43,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--full", action="store_true", help="also DCI, SAP and the FactorVAE score (slower)")
 
     da = sub.add_parser("data", help="write dSprites images in the original .npz layout")
-    da.add_argument("--out", type=Path, required=True)
+    da.add_argument("--out", type=Path, required=True, help="an .npz file")
     which = da.add_mutually_exclusive_group(required=True)
     which.add_argument("--n", type=int, help="number of random images")
     which.add_argument("--indices", type=str, help="comma-separated image indices")
@@ -66,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     ga.add_argument("--rescore", action="store_true", help="re-evaluate the existing checkpoints, no training")
     ga.add_argument("--stamp", action="store_true",
                     help="record each file's sha256 and provenance in the index, without re-evaluating")
+    ga.add_argument("--accept", metavar="WHY", default=None,
+                    help="with --stamp or --rescore: record files whose sha256 differs from the index, and why "
+                    "(kept in the index); without it such a file is refused")
     ga.add_argument("--views", action="store_true",
                     help="compute and store every run's views (what the pages show) from its checkpoint, no training")
 
@@ -97,29 +107,115 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _one_line_os_errors(command):
+    """A file-system error a command meets late (disk full, a folder removed meanwhile) as one line, exit 2."""
+    @functools.wraps(command)
+    def wrapped(args) -> int:
+        try:
+            return command(args)
+        except OSError as exc:
+            raise ValueError(_os_reason(exc)) from None
+    return wrapped
+
+
+def _os_reason(exc: OSError) -> str:
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc.__class__.__name__}{where}"
+
+
+def writable_file(path: Path, flag: str = "--out") -> Path:
+    """``path`` when a file can be written there; else ValueError in one line, before any work: a folder given
+    as the file, a device or other special file, a path under a file, a folder that refuses writes (read-only,
+    /proc)."""
+    if path.is_dir():
+        raise ValueError(f"{flag} {path} is a folder; name a file in it")
+    if os.path.lexists(path) and not path.is_file():
+        raise ValueError(f"{flag} {path} exists and is not a regular file")
+    writable_folder(path.parent, flag, shown=path)
+    return path
+
+
+def writable_folder(folder: Path, flag: str = "--out", shown: Path | None = None) -> Path:
+    """``folder`` once a file has been created and removed in it, or in the closest folder above it that exists
+    (the write creates the rest; nothing is created here); else ValueError in one line."""
+    shown = folder if shown is None else shown
+    existing = next((p for p in (folder, *folder.parents) if os.path.lexists(p)), Path("."))
+    if not existing.is_dir():
+        where = "is a file" if existing == shown else f"lies under {existing}, which is a file"
+        raise ValueError(f"{flag} {shown} {where}, not a folder")
+    try:
+        probe = temporary_name(existing / "write-probe")
+        probe.open("xb").close()
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"{flag} {shown} cannot be written: {existing} takes no new file "
+                         f"({exc.strerror or exc.__class__.__name__})") from None
+    return folder
+
+
+def default_out(config) -> Path:
+    """``runs/<what the run is>-<its key>.pt``: readable, and one file per run, so two runs that differ in any
+    setting (``--latent-dim``, ``--lr``, …) never share a default path."""
+    o, m, t = config.objective, config.model, config.train
+    labels = f"-labels{t.labels}" if t.labels else ""
+    return Path("runs") / (f"{t.dataset}-{m.decoder}-beta{o.beta:g}-{o.schedule}-fb{o.free_bits:g}{labels}"
+                           f"-seed{t.seed}-{config.key()}.pt")
+
+
+def refuse_other_run(out: Path, config, force: bool) -> None:
+    """ValueError (one line) when ``out`` holds something other than this run (another run's checkpoint, or
+    any other file) and ``force`` is not given; the same run (same key) may be replaced by its retraining."""
+    from .checkpoint import CheckpointError, read_payload
+    from .config import RunConfig
+
+    if force or not out.is_file():
+        return
+    try:
+        key = RunConfig.from_dict(read_payload(out, accept_changed=True)["config"]).key()
+    except (CheckpointError, KeyError, TypeError, AttributeError):
+        raise ValueError(f"--out {out} exists and is not a checkpoint of this run; "
+                         "pass --force to replace it, or choose another --out") from None
+    if key != config.key():
+        raise ValueError(f"--out {out} holds another run (key {key}; this run is {config.key()}); "
+                         "pass --force to replace it, or choose another --out")
+
+
+@_one_line_os_errors
 def _train(args) -> int:
-    from .checkpoint import save_run
     from .trainer import train
 
     config = config_from_args(args)
     config.validate()
-    o, m = config.objective, config.model
-    out = args.out or Path("runs") / (f"{config.train.dataset}-{m.decoder}-beta{o.beta:g}-{o.schedule}-fb{o.free_bits:g}"
-                              f"{f'-labels{config.train.labels}' if config.train.labels else ''}-seed{config.train.seed}.pt")
+    out = writable_file(args.out or default_out(config))
+    refuse_other_run(out, config, args.force)
     bar = None if args.quiet else _ProgressBar()
     run = train(config, on_progress=bar)
     if bar:
         bar.close()
-    save_run(run, out)
     m = run.metrics
     summary = f"{run.status}: {m['steps']} steps, {m['seconds']:.1f} s; KL {m['kl']:.2f} nats, active units {m['active_units']}, recon {m['recon']:.1f}"
     if "mig" in m:
         summary += f", MIG {m['mig']:.3f}"
     print(summary + (f" ({run.reason})" if run.reason else ""))
-    print(f"saved {out}")
+    print(f"saved {_save_trained(run, out, args.force)}")
     return 0 if run.status == "completed" else 1
 
 
+def _save_trained(run, out: Path, force: bool) -> Path:
+    """Save a finished run at ``out``; if that has become impossible while it trained (another run written there,
+    the folder gone or full), save it in the temporary folder instead and say so in one line: never lose it."""
+    from .checkpoint import save_run
+
+    try:
+        refuse_other_run(out, run.config, force)  # again: another process may have written there meanwhile
+        return save_run(run, out)
+    except (OSError, ValueError) as exc:
+        reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
+        rescue = save_run(run, Path(tempfile.gettempdir()) / f"explorer-{run.config.key()}-{time.time_ns()}.pt")
+        raise ValueError(f"not saved at {out} ({reason}); the run is saved at {rescue} instead") from None
+
+
+@_one_line_os_errors
 def _eval(args) -> int:
     """The registered metrics (explorer.metric_registry) lead, in table order; every other number follows."""
     from .checkpoint import load_run
@@ -144,10 +240,14 @@ def _eval(args) -> int:
     return 0
 
 
+@_one_line_os_errors
 def _data(args) -> int:
     from .data.dsprites_grid import N_IMAGES, classes_to_values, index_to_classes
     from .data.dsprites_render import render
 
+    if args.out.suffix.lower() != ".npz":
+        raise ValueError("--out must end in .npz")  # numpy would add it, and the file written would not be --out
+    writable_file(args.out)
     if args.indices is not None:
         try:
             indices = np.array([int(i) for i in args.indices.split(",") if i.strip()], dtype=np.int64)
@@ -165,6 +265,7 @@ def _data(args) -> int:
     return 0
 
 
+@_one_line_os_errors
 def _traverse(args) -> int:
     import torch
 
@@ -179,6 +280,7 @@ def _traverse(args) -> int:
         raise ValueError("--out must end in .png, .gif or .npz")
     if args.columns < 2 or (args.limit is not None and not args.limit > 0) or args.samples < 1:
         raise ValueError("--columns must be ≥ 2, --limit > 0 and --samples ≥ 1")
+    writable_file(args.out)
     kind = args.range or ("prior" if args.limit is not None else "data")
     run = load_run(args.path)
     t = run.config.train
@@ -209,11 +311,17 @@ def _traverse(args) -> int:
     return 0
 
 
+@_one_line_os_errors
 def _gallery(args) -> int:
     from .gallery import ENTRIES, build, compute_all_views, rescore, stamp
 
+    if args.accept is not None and not (args.stamp or args.rescore):
+        raise ValueError("--accept goes with --stamp or --rescore")
+    if args.accept is not None and not args.accept.strip():
+        raise ValueError("--accept needs a reason: why the changed files are to be recorded")
+    writable_folder(args.out)
     if args.stamp:
-        print(f"wrote {stamp(args.out)}")
+        print(f"wrote {stamp(args.out, accept=args.accept)}")
         return 0
     only = [n.strip() for n in args.only.split(",")] if args.only else None
     if args.views:
@@ -222,15 +330,22 @@ def _gallery(args) -> int:
     unknown = set(only or ()) - {e.name for e in ENTRIES}
     if unknown:
         raise ValueError(f"unknown gallery entries {sorted(unknown)}; choose from {', '.join(e.name for e in ENTRIES)}")
-    print(f"wrote {(rescore if args.rescore else build)(args.out, only)}")
+    if args.rescore:
+        print(f"wrote {rescore(args.out, only, accept=args.accept)}")
+    else:
+        print(f"wrote {build(args.out, only)}")
     return 0
 
 
+@_one_line_os_errors
 def _views(args) -> int:
+    from .view_data import views_path
     from .views import write_checkpoint_views
 
     if args.out is not None and len(args.checkpoint) > 1:
         raise ValueError("--out takes one checkpoint; leave it out to write each views file beside its checkpoint")
+    for checkpoint in args.checkpoint:  # every target checked before the first (slow) computation
+        writable_file(args.out or views_path(checkpoint), "--out" if args.out else "the views file")
     for checkpoint in args.checkpoint:
         print(f"wrote {write_checkpoint_views(checkpoint, extra=not args.no_extra, out=args.out)}")
     return 0

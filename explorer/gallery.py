@@ -6,22 +6,22 @@ records for each run the ``python -m explorer train`` command that reproduces it
 """
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from . import metric_registry, recipes
 from .atomic import write_text
-from .checkpoint import save_run
+from .checkpoint import ShippedFileChanged, read_payload, save_run
 from .config import RunConfig
 from .data import dataset_of
 from .evaluation import evaluate_run
 from .flags import to_argv
 from .protocols import GALLERY
-from .provenance import file_sha256, head_commit, provenance, weights_commit, weights_digest
+from .provenance import (file_sha256, head_commit, provenance, recorded_sha256, shipped_mismatch, weights_commit,
+                         weights_digest)
 from .views import write_views
 
 EVAL_SAMPLES = GALLERY.samples
@@ -94,27 +94,29 @@ def build(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, lo
     return index_path
 
 
-def rescore(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, log=print) -> Path:
+def rescore(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, log=print,
+            accept: str | None = None) -> Path:
     """Re-evaluate the existing checkpoints with today's metrics (no training), e.g. after a metric is added.
 
     An entry with a checkpoint but no index record yet (trained by its command elsewhere, say on a
     faster machine, and copied in) is adopted, provided the checkpoint's config is exactly the one
     its command trains; anything else is refused, so the index never claims a command it does not hold.
+    A recorded file that changed is refused unless ``accept`` says why (``accept_changes``).
     """
     from .checkpoint import load_run
 
     index_path = out_dir / "index.json"
-    records = {r["name"]: r for r in (json.loads(index_path.read_text())["runs"] if index_path.exists() else [])}
+    records = {r["name"]: r for r in read_records(index_path, missing_ok=True)}
     entries = {e.name: e for e in ENTRIES}
     adopted = {name for name in entries
                if name not in records and (out_dir / f"{name}.pt").exists() and (not only or name in only)}
     for name in adopted:
         entry = entries[name]
         records[name] = {"name": name, "title": entry.title, "role": entry.role, "file": f"{name}.pt"}
-    for name, record in records.items():
-        if only and name not in only:
-            continue
-        run = load_run(out_dir / record["file"])
+    chosen = {name: record for name, record in records.items() if not only or name in only}
+    accept_changes(out_dir, chosen.values(), accept)
+    for name, record in chosen.items():
+        run = load_run(out_dir / record["file"], accept_changed=True)  # checked just above
         if name in entries:  # today's spelling of its flags and today's words for it
             e = entries[name]
             record = {**record, "title": e.title, "role": e.role, "command": command_line(e, out_dir)}
@@ -127,14 +129,17 @@ def rescore(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, 
     return index_path
 
 
-def stamp(out_dir: Path = Path("checkpoints"), log=print) -> Path:
-    """Record every indexed file's sha256 and provenance without re-evaluating (e.g. after a commit)."""
+def stamp(out_dir: Path = Path("checkpoints"), log=print, accept: str | None = None) -> Path:
+    """Record every indexed file's sha256 and provenance without re-evaluating (e.g. after a commit).
+
+    A file whose sha256 is not the one recorded is refused (nothing is written) unless ``accept`` says
+    why: otherwise a stamp would vouch for a tampered file, which the app then shows."""
     index_path = out_dir / "index.json"
-    for record in json.loads(index_path.read_text())["runs"]:
+    records = read_records(index_path)
+    accept_changes(out_dir, records, accept)
+    for record in records:
         path = out_dir / record["file"]
-        before = record.get("provenance") or {}
-        weights = weights_digest(torch.load(path, map_location="cpu", weights_only=True))
-        trained_at = before.get("trained_at_commit") if before.get("weights_sha256") == weights else weights_commit(path)
+        trained_at = _trained_at(path, record)
         sample = record.get("metrics_sample") or {"samples": EVAL_SAMPLES, "seed": EVAL_SEED}
         record["provenance"] = provenance(path, record, sample["samples"], sample["seed"], trained_at)
         if record.get("views"):
@@ -144,13 +149,38 @@ def stamp(out_dir: Path = Path("checkpoints"), log=print) -> Path:
     return index_path
 
 
+def accept_changes(out_dir: Path, records, accept: str | None) -> None:
+    """Refuse any file of ``records`` (checkpoint or views) whose sha256 differs from the one the index records,
+    before anything is written; with ``accept`` (the reason, from ``--accept``) each such change is kept in its
+    record's ``accepted_changes``: which file, both hashes, why and when."""
+    for record in records:
+        for name in filter(None, (record.get("file"), record.get("views"))):
+            changed = shipped_mismatch(out_dir / name)
+            if changed is None:
+                continue
+            if not accept:
+                raise ShippedFileChanged(changed)
+            record.setdefault("accepted_changes", []).append({
+                "file": name, "recorded_sha256": recorded_sha256(out_dir / name)[1],
+                "sha256": file_sha256(out_dir / name), "reason": accept,
+                "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
+
+
+def _trained_at(path: Path, record: dict) -> str | None:
+    """The commit a record's weights were first committed in: the recorded one while the weights are
+    unchanged, else found again in git history."""
+    before = record.get("provenance") or {}
+    weights = weights_digest(read_payload(path, accept_changed=True))
+    return before.get("trained_at_commit") if before.get("weights_sha256") == weights else weights_commit(path)
+
+
 def compute_all_views(out_dir: Path = Path("checkpoints"), only: list[str] | None = None, log=print) -> Path:
     """Compute and store every indexed run's views from its checkpoint (no training, no rescoring), and
     record each views file's name and sha256 in the index: what ``--views`` runs after a format change."""
     from .checkpoint import load_run
 
     index_path = out_dir / "index.json"
-    for record in json.loads(index_path.read_text())["runs"]:
+    for record in read_records(index_path):
         if only and record["name"] not in only:
             continue
         start = time.perf_counter()
@@ -179,9 +209,7 @@ def _score_and_save(run, path: Path, record: dict, index_path: Path, log, traine
     views = write_views(run, dataset, path, GALLERY_SAMPLE)
     m = run.metrics
     if trained_at is None:
-        before = record.get("provenance") or {}
-        weights = weights_digest(torch.load(path, map_location="cpu", weights_only=True))
-        trained_at = before.get("trained_at_commit") if before.get("weights_sha256") == weights else weights_commit(path)
+        trained_at = _trained_at(path, record)
     # the config always comes from the checkpoint itself, so a rescore also mends a stale index record
     record = {**record, "file": path.name, "config": run.config.to_dict(),
               "views": views.name, "views_sha256": file_sha256(views),
@@ -194,11 +222,25 @@ def _score_and_save(run, path: Path, record: dict, index_path: Path, log, traine
     _write_index(index_path, record)
 
 
+def read_records(index_path: Path, missing_ok: bool = False) -> list[dict]:
+    """The index's records; a missing index is none (with ``missing_ok``), a damaged one a one-line ValueError."""
+    if missing_ok and not index_path.exists():
+        return []
+    try:
+        runs = json.loads(index_path.read_text())["runs"]
+        if not all(isinstance(r, dict) and isinstance(r.get("name"), str) for r in runs):
+            raise TypeError("a record without a name")
+    except FileNotFoundError:
+        raise ValueError(f"there is no gallery index at {index_path}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{index_path} is not a readable gallery index ({exc.__class__.__name__})") from None
+    return runs
+
+
 def _write_index(index_path: Path, record: dict) -> None:
     """Add or replace one run in the index, re-reading it first so that builds running side by side
     (e.g. ``--only a`` and ``--only b`` in two processes) keep each other's entries."""
-    current = json.loads(index_path.read_text()) if index_path.exists() else {"runs": []}
-    by_name = {r["name"]: r for r in current["runs"]}
+    by_name = {r["name"]: r for r in read_records(index_path, missing_ok=True)}
     by_name[record["name"]] = record
     order = [e.name for e in ENTRIES]
     index = {"runs": sorted(by_name.values(), key=lambda r: order.index(r["name"]) if r["name"] in order else 99)}

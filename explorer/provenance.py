@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import os
 import subprocess
 from pathlib import Path
+
+#: The gallery index beside the files it vouches for.
+INDEX = "index.json"
 
 #: How every index number was measured (explorer.evaluation.evaluate with the gallery's protocol).
 ESTIMATORS = {
@@ -30,6 +35,40 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def recorded_sha256(path: Path) -> tuple[Path, str] | None:
+    """(the index, the sha256 it records) for a checkpoint or views file that a gallery index beside it
+    names; None when no index names it (any folder may hold a file called index.json, so one that is not a
+    gallery index names nothing)."""
+    path = Path(path).resolve()
+    index = path.parent / INDEX
+    try:
+        runs = json.loads(index.read_text())["runs"]
+        for record in runs:
+            if record.get("file") == path.name and (record.get("provenance") or {}).get("sha256"):
+                return index, record["provenance"]["sha256"]
+            if record.get("views") == path.name and record.get("views_sha256"):
+                return index, record["views_sha256"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return None
+
+
+def shipped_mismatch(path: Path) -> str | None:
+    """One line saying that ``path`` is not the file its gallery index vouches for, or None when it is (or
+    when no index names it). The one check behind the app, ``eval``, ``traverse``, ``views`` and ``gallery``."""
+    recorded = recorded_sha256(path)
+    if recorded is None or not Path(path).is_file():  # a missing file is refused by whatever reads it
+        return None
+    index, expected = recorded
+    actual = file_sha256(path)
+    if actual == expected:
+        return None
+    folder = os.path.relpath(index.parent) if index.parent.is_relative_to(Path.cwd()) else str(index.parent)
+    return (f"{Path(path).name} is not the file {folder}/{INDEX} records (sha256 {actual[:12]}…, recorded "
+            f"{expected[:12]}…): it was changed or replaced; restore it, or record it with "
+            f"python -m explorer gallery --out {folder} --stamp --accept \"<why>\"")
+
+
 def weights_digest(payload: dict) -> str:
     """A hash of the weights alone (a rescore rewrites metrics, not weights)."""
     digest = hashlib.sha256()
@@ -40,10 +79,15 @@ def weights_digest(payload: dict) -> str:
 
 
 def _load(data: bytes | Path) -> dict:
-    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    """A checkpoint's payload, from a file (refused in one line when unreadable) or from git's bytes; read
+    to be hashed and described, so a file that differs from its index is read too (the gallery is recording it)."""
+    if not isinstance(data, bytes):
+        from .checkpoint import read_payload
+
+        return read_payload(Path(data), accept_changed=True)
     import torch  # only here: the pages check a file's sha256 without loading torch
 
-    return torch.load(source, map_location="cpu", weights_only=True)
+    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
 
 
 def _git(root: Path, *args: str) -> str | None:

@@ -76,14 +76,23 @@ def _bad_files(tmp_path, run):
     (tmp_path / "truncated.pt").write_bytes(good[: len(good) // 2])
     (tmp_path / "empty.pt").write_bytes(b"")
     torch.save({"weights": torch.zeros(3)}, tmp_path / "foreign.pt")
-    return ["random.pt", "truncated.pt", "empty.pt", "foreign.pt", "missing.pt"]
+    (tmp_path / "text.pt").write_text("hello\n")
+    with open(tmp_path / "pickle.pt", "wb") as f:
+        pickle.dump({"format": "beta-vae-explorer/checkpoint"}, f, protocol=4)
+    (tmp_path / "folder.pt").mkdir()
+    return ["random.pt", "truncated.pt", "empty.pt", "foreign.pt", "missing.pt", "text.pt", "pickle.pt", "folder.pt"]
 
 
-def test_unusable_files_give_one_line_errors(run, tmp_path):
+def test_unusable_files_give_one_line_errors(run, tmp_path, recwarn):
+    """In our words (issue 26): not torch's cut-off text advising to turn weights_only off, nor 'KeyError: 101'
+    for a text file, nor a warning about pickle protocols."""
     for name in _bad_files(tmp_path, run):
         with pytest.raises(CheckpointError) as err:
             load_run(tmp_path / name)
-        assert "\n" not in str(err.value) and name in str(err.value)
+        message = str(err.value)
+        assert "\n" not in message and name in message
+        assert "weights_only" not in message.lower() and "KeyError" not in message and "torch." not in message
+    assert not [w for w in recwarn if "pickle" in str(w.message)]
 
 
 def test_mismatched_and_nan_weights_are_refused(run, tmp_path):

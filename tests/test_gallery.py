@@ -9,6 +9,7 @@ import tiny_gallery as tiny
 from explorer import gallery, views
 from explorer.checkpoint import load_run, save_run
 from explorer.cli import main
+from explorer.provenance import file_sha256
 
 TINY = ("--latent-dim", "3", "--batch-size", "8", "--eval-samples", "64", "--log-every", "2", "--steps", "2")
 
@@ -59,6 +60,7 @@ def test_rescore_re_evaluates_without_retraining(tiny_gallery, tmp_path):
         old = load_run(tmp_path / record["file"])
         del old.metrics["informative_units"]
         save_run(old, tmp_path / record["file"])
+        record["provenance"]["sha256"] = file_sha256(tmp_path / record["file"])  # as the index recorded it then
     (tmp_path / "index.json").write_text(json.dumps(index))
     assert main(["gallery", "--out", str(tmp_path), "--rescore"]) == 0
     rescored = json.loads((tmp_path / "index.json").read_text())["runs"]
@@ -122,3 +124,32 @@ def test_every_shipped_file_matches_the_sha256_its_index_records_and_says_where_
         assert p["command"] == record["command"] and p["versions"].get("torch")
         assert p["trained_at_commit"] and len(p["trained_at_commit"]) == 40, record["name"]
         assert p["metrics"]["samples"] == record["metrics_sample"]["samples"] and "mig" in p["metrics"]["estimators"]
+
+
+def _rewrite(path):
+    """The same weights saved again with one more number: other bytes, still a valid checkpoint."""
+    run = load_run(path)
+    run.metrics["edited"] = 1.0
+    save_run(run, path)
+
+
+def test_a_changed_file_is_refused_by_stamp_rescore_and_views_until_accepted_with_a_reason(tiny_gallery, tmp_path, capsys):
+    """A gallery file changed after it was recorded (issue 26): nothing that reads it or records it goes on silently; --accept
+    records the change and why, and the file is trusted again."""
+    assert main(["gallery", "--out", str(tmp_path)]) == 0
+    _rewrite(tmp_path / "a.pt")
+    index = (tmp_path / "index.json").read_bytes()
+    capsys.readouterr()
+    for argv in (["--stamp"], ["--rescore"], ["--views"], ["--stamp", "--accept", " "]):
+        assert main(["gallery", "--out", str(tmp_path), *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and ("a.pt is not the file" in err or "needs a reason" in err), err
+    assert (tmp_path / "index.json").read_bytes() == index  # nothing half-written
+    with pytest.raises(ValueError, match="a.pt is not the file"):
+        load_run(tmp_path / "a.pt")
+    assert main(["gallery", "--out", str(tmp_path), "--stamp", "--accept", "re-saved by hand"]) == 0
+    record = json.loads((tmp_path / "index.json").read_text())["runs"][0]
+    change = record["accepted_changes"][0]
+    assert change["reason"] == "re-saved by hand" and change["file"] == "a.pt"
+    assert change["sha256"] == file_sha256(tmp_path / "a.pt") == record["provenance"]["sha256"] != change["recorded_sha256"]
+    load_run(tmp_path / "a.pt")  # recorded: trusted again
