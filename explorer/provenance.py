@@ -79,15 +79,12 @@ def weights_digest(payload: dict) -> str:
 
 
 def _load(data: bytes | Path) -> dict:
-    """A checkpoint's payload, from a file (refused in one line when unreadable) or from git's bytes; read
-    to be hashed and described, so a file that differs from its index is read too (the gallery is recording it)."""
-    if not isinstance(data, bytes):
-        from .checkpoint import read_payload
-
-        return read_payload(Path(data), accept_changed=True)
+    """A checkpoint's payload, to be hashed and described: the gallery reads each file with
+    ``checkpoint.read_payload`` first, which refuses an unreadable one in one line."""
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
     import torch  # only here: the pages check a file's sha256 without loading torch
 
-    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    return torch.load(source, map_location="cpu", weights_only=True)
 
 
 def _git(root: Path, *args: str) -> str | None:

@@ -14,7 +14,8 @@ import torch
 
 from explorer import trainer
 from explorer.checkpoint import load_run, save_run
-from explorer.cli import default_out, main
+from explorer.cli import main
+from explorer.outputs import default_out
 from explorer.flags import parse_train
 
 TINY = ["--latent-dim", "3", "--batch-size", "8", "--eval-samples", "64", "--log-every", "2", "--quiet", "--steps", "2"]
