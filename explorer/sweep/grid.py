@@ -17,6 +17,8 @@ from ..flags import add_train_flags, config_from_args
 _PARTS = (("model", ModelConfig), ("objective", ObjectiveConfig), ("train", TrainConfig))
 #: A list-valued flag (``--pin posX,posY``) already uses commas, so its alternatives are split on this.
 LIST_ALTERNATIVES = "/"
+#: The largest seed a sweep takes (every generator it seeds takes 32 bits).
+MAX_SEED = 2**32 - 1
 
 _TRAIN = argparse.ArgumentParser(prog="train", add_help=False, exit_on_error=False)
 add_train_flags(_TRAIN)
@@ -150,6 +152,9 @@ def grid_from_args(args: argparse.Namespace) -> Grid:
         texts[name] = [t for _, t in seen.values()]
     if "steps" in values and "seconds" in values:
         raise ValueError("give --steps or --seconds, not both")
+    bad = [t for v, t in zip(values.get("seed", []), texts.get("seed", [])) if not 0 <= v <= MAX_SEED]
+    if bad:
+        raise ValueError(f"--seeds takes whole numbers from 0 to {MAX_SEED}; got {bad[0]}")
     return Grid(values, texts)
 
 

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..outputs import writable_folder
 from ..protocols import FRESH
 from .grid import add_grid_flags
 
@@ -42,11 +43,11 @@ class Options:
             (self.max_attempts >= 1, "--max-attempts must be at least 1"),
             (self.eval_n >= MIN_EVAL_N, f"--eval-n must be at least {MIN_EVAL_N}"),
             (self.address is None or self.backend == "ray", "--address joins a Ray cluster: give --backend ray too"),
-            (not Path(self.out).is_file(), f"--out {self.out} is a file; a sweep writes a folder"),
         ]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
+        writable_folder(Path(self.out))  # a file, a path under one, read-only, /proc: one line before anything
         workers = self.workers
         if workers is None and not (self.backend == "ray" and self.address):
             workers = cpu_cores()
