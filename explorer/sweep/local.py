@@ -4,7 +4,9 @@ Not a ProcessPoolExecutor: a worker killed there breaks the whole pool, while he
 process loses only its own run, which the engine records as failed and may retry. Each worker is
 a new interpreter (``python -c``) that reads its task from stdin, so nothing of the parent leaks
 into it: no lock, no thread, and not the parent's ``__main__`` (multiprocessing's spawn re-imports
-that, which fails when the parent is, say, a Streamlit or test runner script).
+that, which fails when the parent is, say, a Streamlit or test runner script). A worker ends with the
+engine, however the engine ends (explorer.sweep.lifetime); on Linux the kernel signals it when the thread
+that started it ends, which is the thread running the sweep, alive until every worker has ended.
 """
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ import time
 from collections import deque
 from pathlib import Path
 
-from .worker import Task
+from .lifetime import PARENT, die_with_parent
+from .worker import LEFT, Task
 
 #: How often the engine's tick runs while every worker is busy (the progress line's clock).
 TICK_SECONDS = 1.0
@@ -24,6 +27,8 @@ TICK_SECONDS = 1.0
 POLL_SECONDS = 0.1
 _ROOT = Path(__file__).resolve().parents[2]
 _CHILD = "from explorer.sweep.local import child_main; child_main()"
+#: A worker's exit code when it trained nothing because another live process owns its run.
+LEFT_EXIT = 75
 
 
 def child_main() -> None:
@@ -31,13 +36,15 @@ def child_main() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(int(os.environ[PARENT]))
     from .worker import run_one
 
-    run_one(pickle.load(sys.stdin.buffer))
+    if run_one(pickle.load(sys.stdin.buffer))["status"] == LEFT:
+        sys.exit(LEFT_EXIT)
 
 
 def _spawn(task: Task) -> subprocess.Popen:
-    env = {**os.environ, "OMP_NUM_THREADS": "1",  # before torch is imported in the worker
+    env = {**os.environ, "OMP_NUM_THREADS": "1", PARENT: str(os.getpid()),  # before torch is imported in the worker
            "PYTHONPATH": os.pathsep.join(p for p in (str(_ROOT), os.environ.get("PYTHONPATH", "")) if p)}
     proc = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, env=env)
     proc.stdin.write(pickle.dumps(task))
@@ -46,9 +53,12 @@ def _spawn(task: Task) -> subprocess.Popen:
 
 
 def death(exitcode: int | None) -> str | None:
-    """The one-line reason a worker ended without its result, or None when it exited normally."""
+    """The one-line reason a worker ended without its result, or None when it exited normally (LEFT when it
+    left its run to another live process)."""
     if exitcode == 0:
         return None
+    if exitcode == LEFT_EXIT:
+        return LEFT
     if exitcode is not None and exitcode < 0:
         return f"worker died: signal {-exitcode}"
     return f"worker died: exit code {exitcode}"

@@ -2,25 +2,27 @@
 
 A folder grows by the union of every call's grids: sweep.json's axes list each value any call
 asked for, and only runs without a whole result train. A completed (or diverged: it would diverge
-again) run is never retrained; a failed one is retried while its attempts are below the limit.
+again) run is never retrained unless its files are damaged (explorer.sweep.folder.run_state); a failed
+one is retried while its attempts are below the limit; a run another live process holds is left to it.
 """
 from __future__ import annotations
 
+import json
+import os
 import secrets
 import shlex
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..flags import to_argv
-from .files import MARKER, RESULT, SWEEP, VERSION, read_json, remove_temporaries, write_json
-from .folder import read_results
+from .files import DAMAGED, FINAL, MARKER, RESULT, SWEEP, VERSION, read_json, remove_temporaries, write_json
+from .folder import read_results, run_state
 from .grid import Grid, base_flags, base_from_flags, default, jsonable
+from .lock import LOCK, held
 from .options import Options
 from .table import setting
 from .worker import Task, now
-
-#: Statuses that are results: never trained again.
-FINAL = ("completed", "diverged")
 
 
 @dataclass
@@ -29,6 +31,8 @@ class Plan:
     keys: list[str] = field(default_factory=list)  # every run of this call's grid
     tasks: list[Task] = field(default_factory=list)
     duplicates: int = 0                            # grid points that name a run already in the grid
+    busy: list[str] = field(default_factory=list)  # runs another live process is training: left to it
+    notes: list[str] = field(default_factory=list)  # one line per run left to another process or damaged
 
 
 def merge(old: dict | None, grid: Grid) -> tuple[dict, list]:
@@ -57,9 +61,7 @@ def make_plan(grid: Grid, out: Path, options: Options) -> Plan:
     sample = {"samples": options.eval_n, "seed": "1000 + the run's seed"}
     old = None
     if (out / SWEEP).exists():
-        old = read_json(out / SWEEP)
-        if old is None or old.get("version") != VERSION:
-            raise ValueError(f"{out / SWEEP} is not a sweep this version can extend; use another --out")
+        old = _sweep_json(out / SWEEP)
         had = (old.get("metrics_sample") or {}).get("samples")
         if had != options.eval_n:
             raise ValueError(f"{out} was scored on {had} images per run; give --eval-n {had} to extend it")
@@ -75,19 +77,50 @@ def make_plan(grid: Grid, out: Path, options: Options) -> Plan:
             continue
         plan.keys.append(key)
         folder = out / key
-        before = read_json(folder / RESULT)
-        if before is not None and before.get("key") != key:
-            before = None
-        attempts = int(before.get("attempts") or 0) if before else 0
-        if before and (before.get("status") in FINAL or attempts >= options.max_attempts):
+        if held(folder / LOCK):  # looked at before the result: a trainer that ends meanwhile has written it
+            plan.busy.append(key)
+            plan.notes.append(f"run {key} is being trained by another live process{_owner(folder)}; left to it")
+            continue
+        before, damaged = run_state(folder)
+        attempts = int((before or {}).get("attempts") or 0)
+        if damaged:
+            plan.notes.append(f"{damaged}; its files are moved to {key}/{DAMAGED}<time>/ and it trains again")
+        elif before and (before.get("status") in FINAL or attempts >= options.max_attempts):
             continue
         swept = {n: values.get(n, jsonable(default(n))) for n in axes}
         keep = options.keep_weights == "all" or (options.keep_weights == "first-seed" and swept["seed"] == first_seed)
         plan.tasks.append(Task(out=str(out), key=key, config=config.to_dict(), swept=swept,
                                command=shlex.join(["python", "-m", "explorer", "train", *to_argv(config)]),
                                attempt=attempts + 1, dispatch=secrets.token_hex(6), keep_weights=keep,
-                               eval_n=options.eval_n, backend=options.backend))
+                               eval_n=options.eval_n, backend=options.backend, damaged=damaged or "",
+                               driver=(socket.gethostname(), os.getpid())))
     return plan
+
+
+def _owner(folder: Path) -> str:
+    note = read_json(folder / MARKER) or {}
+    return f" (pid {note['pid']} on {note.get('host')})" if "pid" in note else ""
+
+
+def _sweep_json(path: Path) -> dict:
+    """An existing sweep.json; ValueError (one line) that says what is wrong with it and what to do."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+        why = None
+    except json.JSONDecodeError as exc:
+        old, why = None, f"is not valid JSON ({exc.msg}, line {exc.lineno}; truncated or edited?)"
+    except (OSError, UnicodeDecodeError) as exc:
+        old, why = None, f"cannot be read ({getattr(exc, 'strerror', None) or exc.__class__.__name__})"
+    if why is None and not isinstance(old, dict):
+        why = "is not a JSON object"
+    elif why is None and old.get("version") != VERSION:
+        why = f"has version {str(old.get('version'))[:20]!r}, this version reads {VERSION}"
+    elif why is None and not (isinstance(old.get("axes"), dict) and isinstance(old.get("base", []), list)):
+        why = "lacks its axes or base (an object of value lists, a list of flags)"
+    if why:
+        raise ValueError(f"{path} {why}; the run folders beside it are intact: move it aside and this command "
+                         f"writes a new one from its own grid")
+    return old
 
 
 def clear(folder: Path) -> None:

@@ -45,6 +45,12 @@ class Progress:
         self.seconds.append(seconds)
         self.show(force=True)
 
+    def skipped(self) -> None:
+        """A run left to another process: no longer this call's to train."""
+        self.total -= 1
+        self.running = max(0, self.running - 1)
+        self.show(force=True)
+
     def line(self) -> str:
         per_run = f"{sum(self.seconds) / len(self.seconds):.1f} s per run" if self.seconds else "first runs training"
         return (f"sweep: {self.done} done, {self.failed} failed, {self.remaining} remaining "

@@ -5,17 +5,34 @@ running cluster (``ray start --head`` elsewhere), and every node writes its runs
 sweep folder, which must therefore be on storage every node sees. Ray re-runs a task whose worker
 process or node died (``max_retries``) once while attempts allow; the worker counts that re-run
 as an attempt of its own (explorer.sweep.worker.claim). Ray is an optional extra, imported only here.
+
+When the driver (the sweep) ends: SIGTERM and Ctrl-C unwind into ``ray.shutdown()``; after SIGKILL a task
+on the driver's host ends itself, and a reaper process the driver started kills what remains of its local
+Ray instance (Ray's own agents outlive their raylet for minutes). Ray's messages to the driver (a worker
+died …) go to stderr, and joining a cluster prints one line of our own when it fails, not Ray's log.
 """
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
+import signal
 import socket
+import subprocess
+import sys
+import tempfile
 import time
 
-from .worker import Task
+from .lifetime import alive, exit_when
+from .worker import LEFT, Task
 
 EXTRA = "pip install -r requirements-sweep.txt"
+#: The client preface and an empty SETTINGS frame: a gRPC server (Ray's GCS) answers with SETTINGS.
+_HTTP2_HELLO = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+_SETTINGS = 4
+_REAPER = "from explorer.sweep.ray_backend import reaper_main; reaper_main()"
+_watched: set[int] = set()
 
 
 def _ray():
@@ -27,21 +44,143 @@ def _ray():
 
 
 def _reachable(address: str, timeout: float = 5.0) -> None:
-    """Fail in seconds, not minutes of Ray's own retries, when nothing listens at a plain host:port."""
+    """Fail in seconds, not minutes of Ray's own retries, when nothing listens at a plain host:port or
+    what answers is not a gRPC server (Ray's GCS speaks gRPC)."""
     host, _, port = address.rpartition(":")
     if "://" in address or not host or not port.isdigit():
         return  # ray://…, "auto" and the like: Ray's own checks apply
     try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
+        with socket.create_connection((host, int(port)), timeout=timeout) as conn:
+            reply = b""
+            if not os.environ.get("RAY_USE_TLS"):
+                conn.sendall(_HTTP2_HELLO)
+                with contextlib.suppress(OSError):
+                    while len(reply) < 9 and (chunk := conn.recv(9 - len(reply))):
+                        reply += chunk
     except OSError as exc:
         raise ValueError(f"no Ray cluster answers at {address} ({exc.__class__.__name__}); start one with "
                          f"`ray start --head` there, or leave out --address for a local instance") from None
+    if not os.environ.get("RAY_USE_TLS") and (len(reply) < 9 or reply[3] != _SETTINGS):
+        raise ValueError(f"{address} answers, but not as a Ray cluster (no gRPC server there); give the address "
+                         f"`ray start --head` printed (port 6379 unless --port said otherwise)")
+
+
+def _join_error(address: str, exc: Exception) -> str:
+    """One line for a cluster that could not be joined, naming the likely cause."""
+    text = (str(exc).strip().splitlines() or [""])[0]
+    if address.startswith("ray://") and "ray[client]" in text:
+        return (f"--address {address} uses Ray Client, which is not installed (pip install 'ray[client]'); "
+                f"or give the cluster's host:6379 instead")
+    if address == "auto" and isinstance(exc, ConnectionError):
+        return ("--address auto found no Ray cluster running on this machine; start one with `ray start --head`, "
+                "or leave out --address for a local instance")
+    hint = ""
+    if "://" not in address and os.environ.get("RAY_AUTH_MODE") is None:  # it answered as gRPC: likely a token
+        hint = " (a cluster from `ray start` uses token authentication: set RAY_AUTH_MODE=token, docs/sweeps.md)"
+    return f"could not join the Ray cluster at {address}: {exc.__class__.__name__}: {text[:200]}{hint}"
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Ray's C++ client logs its retries straight to file descriptor 2: kept out of the terminal here."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
 
 
 def _execute(task: Task) -> dict:
     from .worker import run_one
 
+    host, pid = task.driver or (None, None)
+    if host == socket.gethostname() and pid not in _watched:  # a task here ends when its driver is gone
+        _watched.add(pid)
+        exit_when(lambda: not alive(pid))
     return run_one(task)
+
+
+def _proc_stat(pid: int) -> tuple[int, int] | None:
+    """(parent pid, start time in clock ticks) of a process (Linux /proc), None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            text = f.read().decode(errors="replace")
+    except OSError:
+        return None
+    rest = text[text.rindex(")") + 2:].split()
+    return int(rest[1]), int(rest[19])
+
+
+def descendants(root: int) -> list[tuple[int, int]]:
+    """(pid, start time) of every process below ``root``; empty where there is no /proc."""
+    children: dict[int, list[tuple[int, int]]] = {}
+    try:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return []
+    for pid in pids:
+        stat = _proc_stat(pid)
+        if stat:
+            children.setdefault(stat[0], []).append((pid, stat[1]))
+    out, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child[0])
+    return out
+
+
+def reaper_main() -> None:
+    """Read (pid, start time) lists of the driver's Ray processes from stdin until the driver ends (EOF), then
+    kill those still running, and what they started: whatever ended the driver, its Ray instance ends too."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a SIGTERM to the whole group: the driver shuts Ray down
+    known: dict[int, int] = {}
+    for line in sys.stdin:
+        with contextlib.suppress(ValueError, TypeError):
+            known.update({int(pid): int(start) for pid, start in json.loads(line)})
+    doomed = [(pid, start) for pid, start in known.items() if (_proc_stat(pid) or (0, None))[1] == start]
+    for pid, _ in list(doomed):
+        doomed += descendants(pid)
+    for pid, start in doomed:
+        if (_proc_stat(pid) or (0, None))[1] == start:  # not a new process that reuses the number
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+class _Reaper:
+    """The driver's side: starts the reaper and tells it which processes are its local Ray instance's."""
+
+    def __init__(self):
+        self.sent: set = set()
+        self.proc = subprocess.Popen([sys.executable, "-c", _REAPER], stdin=subprocess.PIPE,
+                                     env={**os.environ, "PYTHONPATH": _pythonpath()})
+
+    def update(self) -> None:
+        mine = {p for p in descendants(os.getpid()) if p[0] != self.proc.pid}
+        if mine - self.sent:
+            self.sent |= mine
+            with contextlib.suppress(OSError):
+                self.proc.stdin.write((json.dumps(sorted(mine)) + "\n").encode())
+                self.proc.stdin.flush()
+
+    def close(self) -> None:
+        """After ray.shutdown: the reaper kills any straggler and exits."""
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10)
+
+
+def _pythonpath() -> str:
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
 
 
 class RayBackend:
@@ -52,6 +191,7 @@ class RayBackend:
         self.ray = _ray()
         self.workers, self.address, self.max_attempts = workers, address, max_attempts
         self.startup_seconds = 0.0
+        self.reaper = None
 
     def start(self) -> None:
         """Start or join Ray (before the engine writes anything); ValueError (one line) when it cannot."""
@@ -60,18 +200,23 @@ class RayBackend:
             _reachable(self.address)
         quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
         env = {"env_vars": {"OMP_NUM_THREADS": "1"}}
-        try:
-            if self.address:
-                self.ray.init(address=self.address, runtime_env=env, **quiet)
-            else:
+        if self.address:
+            try:
+                with _quiet_native_stderr():
+                    self.ray.init(address=self.address, runtime_env=env, **quiet)
+            except Exception as exc:  # ConnectionError, a timeout, a version mismatch with the cluster …
+                raise ValueError(_join_error(self.address, exc)) from None
+        else:
+            if sys.platform.startswith("linux"):
+                self.reaper = _Reaper()
+            try:
                 self.ray.init(num_cpus=self.workers, runtime_env=env, include_dashboard=False, **quiet)
-        except Exception as exc:  # ConnectionError, a timeout, a version mismatch with the cluster …
-            where = f"the Ray cluster at {self.address}" if self.address else "a local Ray instance"
-            first = (str(exc).strip().splitlines() or [""])[0][:200]
-            hint = ""
-            if self.address and os.environ.get("RAY_AUTH_MODE") is None:
-                hint = " (a cluster from `ray start` uses token authentication: set RAY_AUTH_MODE=token, docs/sweeps.md)"
-            raise ValueError(f"could not start or join {where}: {exc.__class__.__name__}: {first}{hint}") from None
+            except Exception as exc:
+                self._close_reaper()
+                first = (str(exc).strip().splitlines() or [""])[0][:200]
+                raise ValueError(f"could not start a local Ray instance: {exc.__class__.__name__}: {first}") from None
+            if self.reaper:
+                self.reaper.update()
         self.startup_seconds = time.perf_counter() - clock
 
     def run(self, tasks: list[Task], done, tick) -> None:
@@ -81,25 +226,36 @@ class RayBackend:
         remote = ray.remote(num_cpus=1)(_execute)
         queue, running = list(tasks), {}
         try:
-            while queue or running:
-                while queue and (self.workers is None or len(running) < self.workers):
-                    task = queue.pop(0)
-                    retries = 1 if task.attempt < self.max_attempts else 0
-                    ref = remote.options(max_retries=retries, retry_exceptions=False).remote(task)
-                    running[ref] = (task, time.perf_counter())
-                ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
-                for ref in ready:
-                    task, began = running.pop(ref)
-                    try:
-                        ray.get(ref)
-                        died = None
-                    except Exception as exc:  # WorkerCrashedError, NodeDiedError, OutOfMemoryError …
-                        died = f"worker died: {exc.__class__.__name__}"
-                    again = done(task, died, time.perf_counter() - began)
-                    if again is not None:
-                        queue.insert(0, again)
-                tick(len(running))
+            with contextlib.redirect_stdout(sys.stderr):  # Ray prints "A worker died …" blocks to stdout
+                self._run(ray, remote, queue, running, done, tick)
         finally:
             for ref in running:
                 ray.cancel(ref, force=True)
             ray.shutdown()
+            self._close_reaper()
+
+    def _close_reaper(self) -> None:
+        if self.reaper is not None:
+            self.reaper.close()
+            self.reaper = None
+
+    def _run(self, ray, remote, queue: list, running: dict, done, tick) -> None:
+        while queue or running:
+            while queue and (self.workers is None or len(running) < self.workers):
+                task = queue.pop(0)
+                retries = 1 if task.attempt < self.max_attempts else 0
+                ref = remote.options(max_retries=retries, retry_exceptions=False).remote(task)
+                running[ref] = (task, time.perf_counter())
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
+            for ref in ready:
+                task, began = running.pop(ref)
+                try:
+                    died = LEFT if ray.get(ref).get("status") == LEFT else None
+                except Exception as exc:  # WorkerCrashedError, NodeDiedError, OutOfMemoryError …
+                    died = f"worker died: {exc.__class__.__name__}"
+                again = done(task, died, time.perf_counter() - began)
+                if again is not None:
+                    queue.insert(0, again)
+            tick(len(running))
+            if self.reaper:
+                self.reaper.update()

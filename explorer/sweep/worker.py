@@ -3,8 +3,10 @@
 ``run_one(task)`` is what a local worker process and a Ray task both execute. It trains on one
 thread (so a step budget gives the same weights, hence the same metrics, anywhere), scores the
 run with ``evaluate_run`` on ``FRESH.for_seed(seed)``, writes the checkpoint when it is kept and
-``result.json`` last, so a folder with a result.json is always a whole run. An exception becomes
-a ``failed`` record with a one-line reason; a killed process writes nothing and its engine records it.
+``result.json`` last (naming the checkpoint's sha256), so a folder with a result.json is always a whole
+run. It holds the run folder's lock while it works: a run another live process trains is left to it, and
+a run whose files are damaged has them moved aside before it trains again. An exception becomes a
+``failed`` record with a one-line reason; a killed process writes nothing and its engine records it.
 """
 from __future__ import annotations
 
@@ -16,10 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import metric_registry as registry
-from .files import CHECKPOINT, MARKER, RESULT, VERSION, read_json, write_json
+from .files import CHECKPOINT, DIGEST, FINAL, MARKER, RESULT, VERSION, read_json, set_aside, write_json
+from .folder import run_state
+from .lock import LOCK, FolderLock, Held
 
 #: The metrics result.json carries (docs/sweeps.md): the registry's sweep metrics kept in "metrics".
 HEADLINE = registry.keys(registry.SWEEP, source="metrics")
+#: The status of an execution that trained nothing because another live process owns the run.
+LEFT = "left"
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class Task:
     keep_weights: bool
     eval_n: int
     backend: str
+    damaged: str = ""   # the one line why its files are set aside before it trains (docs/sweeps.md)
+    driver: tuple = ()  # (hostname, pid) of the engine: a task on that host ends when it is gone
 
 
 def now() -> str:
@@ -57,7 +65,7 @@ def record(task: Task, attempt: int, status: str, reason: str = "", **rest) -> d
             "metrics": rest.get("metrics", {}), "metrics_sample": rest.get("metrics_sample"),
             "history": rest.get("history", {}), "timings": rest.get("timings", {}),
             "host": rest.get("host", {"hostname": socket.gethostname(), "backend": task.backend}),
-            "checkpoint": rest.get("checkpoint")}
+            "checkpoint": rest.get("checkpoint"), DIGEST: rest.get(DIGEST)}
 
 
 def claim(task: Task) -> int:
@@ -82,14 +90,26 @@ def note(task: Task, attempt: int, step: int) -> None:
 
 
 def run_one(task: Task) -> dict:
-    """Train, score and write one run; return ``{"status", "reason", "attempt"}``."""
+    """Train, score and write one run; return ``{"status", "reason", "attempt"}`` (status LEFT: not trained,
+    another live process owns the run or finished it meanwhile)."""
     one_thread()
-    attempt = claim(task)
+    folder = Path(task.out) / task.key
+    folder.mkdir(parents=True, exist_ok=True)
     try:
-        result = _train_and_score(task, attempt)
-    except Exception as exc:  # any failure of this run is its own, recorded, never the sweep's
-        result = record(task, attempt, "failed", _one_line(exc), timings={"finished": now()})
-    write_json(Path(task.out) / task.key / RESULT, result)
+        with FolderLock(folder / LOCK, remove=True):
+            before, damaged = run_state(folder)
+            if before is not None and before.get("status") in FINAL and not damaged:
+                return {"status": LEFT, "reason": "another process finished it meanwhile", "attempt": task.attempt}
+            if damaged:
+                set_aside(folder, damaged)
+            attempt = claim(task)
+            try:
+                result = _train_and_score(task, attempt)
+            except Exception as exc:  # any failure of this run is its own, recorded, never the sweep's
+                result = record(task, attempt, "failed", _one_line(exc), timings={"finished": now()})
+            write_json(folder / RESULT, result)
+    except Held:
+        return {"status": LEFT, "reason": "another live process is training it", "attempt": task.attempt}
     return {"status": result["status"], "reason": result["reason"], "attempt": attempt}
 
 
@@ -117,11 +137,13 @@ def _train_and_score(task: Task, attempt: int) -> dict:
     eval_seconds = time.perf_counter() - clock
     measured = {**scores, "steps": run.metrics["steps"]}
     run.metrics.update(scores)
-    views_seconds = None
+    views_seconds = digest = None
     if task.keep_weights:  # the pages show the run from its views, drawn here once (without the slow scores)
+        from ..provenance import file_sha256
         from ..views import write_views
 
         checkpoint = save_run(run, Path(task.out) / task.key / CHECKPOINT)
+        digest = file_sha256(checkpoint)
         clock = time.perf_counter()
         write_views(run, dataset, checkpoint, {"name": SWEEP_FRESH, **sample}, extra=False)
         views_seconds = round(time.perf_counter() - clock, 3)
@@ -132,7 +154,8 @@ def _train_and_score(task: Task, attempt: int) -> dict:
                **({"views_seconds": views_seconds} if views_seconds is not None else {}),
                "started": started, "finished": now()}
     return record(task, attempt, run.status, run.reason, metrics=metrics, metrics_sample=sample, history=run.history,
-                  timings=timings, host=host, checkpoint=CHECKPOINT if task.keep_weights else None)
+                  timings=timings, host=host, checkpoint=CHECKPOINT if task.keep_weights else None,
+                  **{DIGEST: digest})
 
 
 def _one_line(exc: BaseException) -> str:

@@ -16,8 +16,9 @@ import pandas as pd
 
 from .. import metric_registry as registry
 from ..sweep import table
-from ..sweep.files import RESULT, SWEEP, read_json  # noqa: F401 (read_json: the app reads result.json through here)
+from ..sweep.files import DIGEST, RESULT, SWEEP, read_json  # noqa: F401 (read_json: the app reads result.json through here)
 from ..sweep.folder import mtime_ns, newest_write, read_axes, read_record, signature  # noqa: F401 (page's names)
+from ..sweep.folder import retrain, weights_problem
 from ..view_data import SUFFIX
 
 #: A sweep run's views file (explorer.view_data.views_path of its checkpoint.pt)
@@ -75,7 +76,7 @@ def read_result(path: str, mtime_ns: int = 0, size: int = 0) -> dict | str:
     row = {"key": record["key"], **{f"axis:{k}": v for k, v in swept.items()},
            "status": str(record.get("status") or "unknown"), "attempts": record.get("attempts"),
            "reason": str(record.get("reason") or ""), "command": str(record.get("command") or ""),
-           "checkpoint": record.get("checkpoint") or None}
+           "checkpoint": record.get("checkpoint") or None, DIGEST: record.get(DIGEST)}
     return row | table.measured(record)
 
 
@@ -94,9 +95,12 @@ def read_sweep(path: Path, reader: Callable[[str, int, int], dict | str] = read_
             continue
         row = dict(row)
         kept = str(row.get("checkpoint") or "")
-        row["weights"] = bool(kept) and Path(kept).name == kept and (path / key / kept).is_file()  # inside its folder
+        problem = weights_problem(path / key, row)  # missing, changed or damaged weights: the sweep retrains it
+        if problem:
+            notes.append(retrain(key, problem))
+        row["weights"] = bool(kept) and not problem
         # a run opens on Compare from its views (explorer.view_data), kept with or without its weights
-        row["opens"] = row["weights"] or (path / key / VIEWS).is_file()
+        row["opens"] = not problem and (row["weights"] or (path / key / VIEWS).is_file())
         rows.append(row)
     runs = pd.DataFrame(rows)
     if not grid_known:
