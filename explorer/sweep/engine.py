@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..outputs import os_reason
-from .files import FINAL, MARKER, RESULT, SWEEP, read_json, remove_temporaries, set_aside, write_json
-from .folder import read_results, run_state
+from .files import FINAL, MARKER, RESULT, SWEEP, read_json, remove_temporaries, write_json
+from .folder import read_results, run_state, set_aside
 from .grid import Grid
 from .lifetime import Terminated, arm_sigterm, sigterm_unwinds, terminated
 from .lock import LOCK, FolderLock, Held

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import time
 from pathlib import Path
 
 from ..atomic import write_text
@@ -82,23 +80,3 @@ def remove_temporaries(folder: Path) -> None:
         except OSError:
             pass
 
-
-def set_aside(folder: Path, why: str) -> Path | None:
-    """Move a run's result.json, weights and views into ``damaged-<UTC time>/`` with ``why.txt``: a run that
-    needs retraining never overwrites what it had (a damaged result may sit beside valid weights)."""
-    from ..view_data import views_path
-
-    folder = Path(folder)
-    names = [n for n in (RESULT, CHECKPOINT, views_path(CHECKPOINT).name) if (folder / n).exists()]
-    if not names:
-        return None
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    aside, n = folder / f"{DAMAGED}{stamp}", 1
-    while aside.exists():
-        n += 1
-        aside = folder / f"{DAMAGED}{stamp}-{n}"
-    aside.mkdir()
-    for name in names:
-        os.replace(folder / name, aside / name)
-    write_text(aside / "why.txt", why + "\n")
-    return aside

@@ -4,17 +4,21 @@ The engine (planning, ``results.csv``), its workers and the app's Sweep page rea
 agree on which runs a folder holds (folders named like a run key whose result.json parses and names that
 key) and on which need retraining: a result.json that does not parse, or weights it records that are
 missing, do not match its sha256 (or, in results from before it was recorded, the sha256 the views name),
-or are not a whole checkpoint.
+or are not a whole checkpoint. Such a run's files are moved aside (``set_aside``) before it trains again.
 """
 from __future__ import annotations
 
 import functools
 import json
+import os
+import time
 import zipfile
 from pathlib import Path
 
+from ..atomic import write_text
 from ..provenance import file_sha256
-from .files import CHECKPOINT, DIGEST, RESULT, SWEEP, read_json, run_folders
+from ..view_data import ViewsError, load_views, views_path
+from .files import CHECKPOINT, DAMAGED, DIGEST, RESULT, SWEEP, read_json, run_folders
 
 
 def read_axes(out: Path) -> dict[str, list] | None:
@@ -99,8 +103,6 @@ def _sha256(path: str, size: int, mtime_ns: int, inode: int) -> str | None:
 
 def _views_digest(checkpoint: Path) -> str | None:
     """The sha256 of the weights a checkpoint's views file says it was drawn from; None without one."""
-    from ..view_data import ViewsError, load_views, views_path
-
     path = views_path(checkpoint)
     if not path.exists():
         return None
@@ -153,3 +155,22 @@ def mtime_ns(path: Path) -> int:
     """A file's modification time in ns, 0 when it cannot be read."""
     s = _stat(path)
     return s[0] if s else 0
+
+
+def set_aside(folder: Path, why: str) -> Path | None:
+    """Move a run's result.json, weights and views into ``damaged-<UTC time>/`` with ``why.txt``: a run that
+    needs retraining never overwrites what it had (a damaged result may sit beside valid weights)."""
+    folder = Path(folder)
+    names = [n for n in (RESULT, CHECKPOINT, views_path(CHECKPOINT).name) if (folder / n).exists()]
+    if not names:
+        return None
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    aside, n = folder / f"{DAMAGED}{stamp}", 1
+    while aside.exists():
+        n += 1
+        aside = folder / f"{DAMAGED}{stamp}-{n}"
+    aside.mkdir()
+    for name in names:
+        os.replace(folder / name, aside / name)
+    write_text(aside / "why.txt", why + "\n")
+    return aside

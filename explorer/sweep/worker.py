@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import metric_registry as registry
-from .files import CHECKPOINT, DIGEST, FINAL, MARKER, RESULT, VERSION, read_json, set_aside, write_json
-from .folder import run_state
+from .files import CHECKPOINT, DIGEST, FINAL, MARKER, RESULT, VERSION, read_json, write_json
+from .folder import run_state, set_aside
 from .lock import LOCK, FolderLock, Held
 
 #: The metrics result.json carries (docs/sweeps.md): the registry's sweep metrics kept in "metrics".
