@@ -230,3 +230,54 @@ def test_lesson_ones_headline_claims_only_what_the_seed_spread_allows():
     assert "does not buy" in beta_headline(table([(1, [0.30, 0.31]), (8, [0.10, 0.11])]))
     assert beta_headline(None) == "1 · Raising β makes the code costlier, paid in reconstruction"
 
+
+
+def test_kl_split_numbers_stay_level_and_a_part_too_narrow_for_its_number_has_it_beside_the_bar():
+    """Plotly turns a number on its side (or shrinks it) to fit a narrow bar: the collapsed run's 0.28 nats read
+    sideways beside a cured run's 9 nats."""
+    from explorer.ui.figures import kl_split_figure
+
+    splits = {"g:collapse": {"mi": 0.28, "tc": 0.0, "dim_kl": 0.03, "kl": 0.31},
+              "g:cure": {"mi": 5.77, "tc": 3.0, "dim_kl": 0.66, "kl": 9.43}}
+    fig = kl_split_figure(splits)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert bars and all(t.textangle == 0 for t in bars)
+    inside = {(t.name.split(":")[0], y): text for t in bars for y, text in zip(t.y, t.text)}
+    mi = "index-code MI I(x; z)"
+    assert inside[(mi, "g:cure")] == "5.77" and inside[(mi, "g:collapse")] == ""
+    (note,) = [a for a in fig.layout.annotations if a.y == "g:collapse"]
+    assert "0.28" in note.text and "0.03" in note.text and note.x >= 0.31
+    assert not [a for a in fig.layout.annotations if a.y == "g:cure"]  # 0.66 of 9.43 is wide enough for its number
+
+
+def test_the_mi_heatmaps_greyed_cells_keep_legible_numbers():
+    """Greyed latents were a 75 % grey veil drawn over the heatmap, numbers included: the collapsed run's 0.79, the
+    blind spot's evidence, read as faint 10 px text."""
+    import numpy as np
+
+    from explorer.ui.figures import mi_heatmap
+
+    mi = [[0.02, 0.79, 0.5], [0.01, 0.1, 0.3]]
+    fig = mi_heatmap(mi, ["posX", "posY"], "t", ["z0", "z1", "z2"], carried=[0.02, 0.03, 2.0])
+    assert not [s for s in fig.layout.shapes if s.type == "rect"]  # no veil over the numbers
+    heats = [t for t in fig.data if t.type == "heatmap"]
+    assert all(t.textfont.size >= 12 for t in heats)
+    blue, grey = heats
+    assert grey.showscale is False and grey.z[0][1] == 0.79 and np.isnan(grey.z[0][2])  # z0, z1 greyed, z2 blue
+    assert np.isnan(blue.z[0][1]) and blue.z[0][2] == 0.5
+
+
+def test_the_pinned_chart_keeps_one_colour_per_label_budget_and_one_label_per_overlapping_seeds():
+    from explorer.ui.figures import seed_spread_figure
+
+    points = [{"seed": s, "labels": b, "mig": m, "dci_disentanglement": d}
+              for s, b, m, d in [(0, 0, 0.317, 0.356), (1, 0, 0.43, 0.406), (2, 0, 0.235, 0.339),
+                                 (0, 300, 0.316, 0.464), (1, 300, 0.245, 0.463), (2, 300, 0.327, 0.487)]]
+    fig = seed_spread_figure(points)
+    colours = {}
+    for t in fig.data:
+        colours.setdefault(t.name if t.name != "median" else None, set()).add(t.marker.color)
+    assert colours["0 labels"] != colours["300 labels"] and len(colours["0 labels"]) == len(colours["300 labels"]) == 1
+    dci_300 = next(t for t in fig.data if t.name == "300 labels" and t.xaxis == "x2")
+    assert sorted(x.strip() for x in dci_300.text if x) == ["seed 2", "seeds 0, 1"]  # 0.463 and 0.464 share a label
+    assert all(fig.layout[f"xaxis{i}"].range[1] >= 1.5 for i in ("", "2"))  # the last budget's names not cut

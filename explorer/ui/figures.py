@@ -25,6 +25,9 @@ KL_PARTS = (
 )
 
 
+#: Cell numbers of the MI heatmap (px): legible at 1280 px with ten latents.
+HEATMAP_TEXT = 14
+
 #: One colour per run, by its place on the page: every chart of a page draws run i in RUN_COLOURS[i].
 RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
@@ -124,30 +127,37 @@ def mi_heatmap(mi_matrix, factor_names, title: str, dim_names: list[str] | None 
                carried: list[float] | None = None, threshold: float = 0.1) -> go.Figure:
     """The factor × latent MI of the posterior means (what MIG bins) and, with ``carried``, each latent's
     information in nats under it, latents at or below ``threshold`` greyed in both: the means can follow a
-    factor while the noise around them buries it."""
+    factor while the noise around them buries it. Greyed cells are a grey heatmap of their own rather than a
+    veil over the blue one, so their numbers (the blind spot's evidence) stay as legible as the rest."""
     m = np.asarray(mi_matrix, dtype=float)
     x = dim_names or [f"z{d}" for d in range(m.shape[1])]
-    heat = go.Heatmap(z=m, x=x, y=list(factor_names), colorscale="Blues", colorbar=dict(title="nats", len=0.7, y=0.65),
-                      text=np.round(m, 2), texttemplate="%{text}", textfont=dict(size=11 if m.shape[1] <= 6 else 10))
+    quiet = np.array([v <= threshold for v in carried] if carried is not None else [False] * m.shape[1])
+    size = HEATMAP_TEXT if m.shape[1] <= 6 else HEATMAP_TEXT - 1
+    top = float(np.nanmax(m)) if m.size else 1.0
+    heat = go.Heatmap(z=np.where(quiet, np.nan, m), x=x, y=list(factor_names), colorscale="Blues", zmin=0, zmax=top,
+                      colorbar=dict(title="nats", len=0.7, y=0.65), text=np.round(m, 2), texttemplate="%{text}",
+                      textfont=dict(size=size), hoverongaps=False)
     if carried is None:
         fig = go.Figure(heat)
         fig.update_layout(title=title, height=280, margin=dict(l=10, r=10, t=40, b=10))
         return fig
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.08)
     fig.add_trace(heat, row=1, col=1)
-    quiet = [v <= threshold for v in carried]
+    if quiet.any():
+        fig.add_trace(go.Heatmap(z=np.where(quiet, m, np.nan), x=x, y=list(factor_names), zmin=0, zmax=top,
+                                 colorscale=[[0, "#f4f4f4"], [1, "#c8c8c8"]], showscale=False, text=np.round(m, 2),
+                                 texttemplate="%{text}", textfont=dict(size=size, color="#444444"), hoverongaps=False,
+                                 hovertemplate="%{x} (carries nothing), %{y}: %{z:.2f} nats<extra></extra>"),
+                      row=1, col=1)
     fig.add_trace(go.Bar(x=x, y=carried, marker_color=["#bbbbbb" if q else "#1f77b4" for q in quiet],
                          text=[f"{v:.2f}" for v in carried], textposition="outside", cliponaxis=False,
-                         name="what each latent carries", showlegend=False,
+                         textfont=dict(size=size), constraintext="none", name="what each latent carries",
+                         showlegend=False,
                          hovertemplate="%{x}: %{y:.2f} nats<extra></extra>"), row=2, col=1)
     fig.add_hline(y=threshold, line_dash="dot", line_color="#888888", row=2, col=1)
-    for d, q in enumerate(quiet):
-        if q:
-            fig.add_shape(type="rect", xref="x", yref="y", x0=d - 0.5, x1=d + 0.5, y0=-0.5, y1=len(factor_names) - 0.5,
-                          fillcolor="rgba(235,235,235,0.75)", line_width=0, row=1, col=1)
     fig.update_yaxes(title_text="carries (nats)", rangemode="tozero", range=[0, max(max(carried) * 1.3, 4 * threshold)],
                      row=2, col=1)
-    fig.update_layout(title=title, height=380, margin=dict(l=10, r=10, t=40, b=10))
+    fig.update_layout(title=title, height=400, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
 
@@ -161,24 +171,49 @@ def _series(hist: dict, key: str):
 
 
 def seed_spread_figure(points: list[dict], metrics=(("mig", "MIG"), ("dci_disentanglement", "DCI disentanglement"))) -> go.Figure:
-    """One panel per metric: every seed as a dot at its label budget, the median as a bar across."""
+    """One panel per metric: every seed as a dot at its label budget, the median as a bar across.
+
+    A budget keeps one colour in both panels; seeds whose scores would print their names on top of each
+    other share one label ("seeds 0, 1")."""
     fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[t for _, t in metrics])
     budgets = sorted({p["labels"] for p in points})
     for j, (key, _) in enumerate(metrics):
-        for budget in budgets:
-            group = [p for p in points if p["labels"] == budget and p.get(key) is not None]
+        values = [p[key] for p in points if p.get(key) is not None]
+        near = 0.04 * ((max(values) - min(values)) if len(values) > 1 else 1.0) or 0.01
+        for b, budget in enumerate(budgets):
+            group = sorted((p for p in points if p["labels"] == budget and p.get(key) is not None),
+                           key=lambda p: p[key])
             if not group:
                 continue
-            x = f"{budget} labels"
+            x, color = f"{budget} labels", run_colour(b)
             fig.add_trace(go.Scatter(x=[x] * len(group), y=[p[key] for p in group], mode="markers+text",
-                                     text=[f"seed {p['seed']}" for p in group], textposition="middle right",
-                                     marker=dict(size=10), showlegend=False, name=x), row=1, col=j + 1)
+                                     text=_seed_labels(group, key, near), textposition="middle right",
+                                     marker=dict(size=10, color=color), showlegend=False, name=x,
+                                     hovertext=[f"seed {p['seed']}: {p[key]:.3f}" for p in group], hoverinfo="text"),
+                          row=1, col=j + 1)
             fig.add_trace(go.Scatter(x=[x], y=[float(np.median([p[key] for p in group]))], mode="markers",
-                                     marker=dict(symbol="line-ew-open", size=40, line=dict(width=3)),
-                                     name="median", showlegend=False), row=1, col=j + 1)
+                                     marker=dict(symbol="line-ew-open", size=34, color=color, line=dict(width=3)),
+                                     name="median", showlegend=False, hovertemplate="median %{y:.3f}<extra></extra>"),
+                          row=1, col=j + 1)
         fig.update_yaxes(rangemode="tozero", row=1, col=j + 1)
+        # room right of the last budget for its seeds' names, which the axis would otherwise cut
+        fig.update_xaxes(range=[-0.4, len(budgets) - 0.35], row=1, col=j + 1)
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10))
     return fig
+
+
+def _seed_labels(group: list[dict], key: str, near: float) -> list[str]:
+    """Each run of seeds (sorted by score) closer than ``near`` gets one label on its first dot, the rest none;
+    an em space keeps the words clear of the median bar."""
+    labels, i = [""] * len(group), 0
+    while i < len(group):
+        j = i
+        while j + 1 < len(group) and group[j + 1][key] - group[i][key] < near:
+            j += 1
+        seeds = ", ".join(str(p["seed"]) for p in sorted(group[i:j + 1], key=lambda p: p["seed"]))
+        labels[i] = "\u2003seed" + ("s " if j > i else " ") + seeds
+        i = j + 1
+    return labels
 
 
 def ladder_figure(points: list[dict], height: int = 300) -> go.Figure:
@@ -199,21 +234,40 @@ def ladder_figure(points: list[dict], height: int = 300) -> go.Figure:
     return fig
 
 
+#: A KL part narrower than this share of the widest bar gets its number beside the bar instead of inside:
+#: Plotly would otherwise turn the number on its side or shrink it to fit.
+INSIDE_SHARE = 0.05
+
+
 def kl_split_figure(splits: dict[str, dict]) -> go.Figure:
     """One horizontal bar per run: its KL as index-code MI + total correlation + dimension-wise KL, in nats.
 
-    A small negative estimate (a finite-sample effect) is drawn as 0 and labelled with its value."""
+    A small negative estimate (a finite-sample effect) is drawn as 0 and labelled with its value. Numbers
+    stay level: a part too narrow for its number has it written after the bar, in the part's colour."""
     names = list(splits)
+    widest = max([sum(max(splits[n][k], 0.0) for k, _, _ in KL_PARTS) for n in names] + [splits[n]["kl"] for n in names]
+                 + [1e-9])
     fig = go.Figure()
+    beside: dict[str, list[str]] = {n: [] for n in names}
     for key, label, color in KL_PARTS:
         values = [splits[n][key] for n in names]
+        inside = [max(v, 0.0) >= INSIDE_SHARE * widest for v in values]
+        for n, v, fits in zip(names, values, inside):
+            if not fits:
+                beside[n].append(f"<span style='color:{color}'>{v:.2f}</span>")
         fig.add_trace(go.Bar(y=names, x=[max(v, 0.0) for v in values], name=label, orientation="h",
-                             marker_color=color, text=[f"{v:.2f}" for v in values], textposition="inside",
-                             insidetextanchor="middle", hovertemplate="%{y}: %{text} nats<extra>" + label + "</extra>"))
+                             marker_color=color, text=[f"{v:.2f}" if fits else "" for v, fits in zip(values, inside)],
+                             textposition="inside", textangle=0, insidetextanchor="middle",
+                             customdata=[f"{v:.2f}" for v in values],
+                             hovertemplate="%{y}: %{customdata} nats<extra>" + label + "</extra>"))
     fig.add_trace(go.Scatter(y=names, x=[splits[n]["kl"] for n in names], mode="markers", name="analytic KL",
                              marker=dict(symbol="line-ns-open", size=22, color="black", line=dict(width=2)),
                              hovertemplate="%{y}: KL %{x:.2f} nats<extra></extra>"))
+    for n in names:
+        if beside[n]:
+            end = max(sum(max(splits[n][k], 0.0) for k, _, _ in KL_PARTS), splits[n]["kl"])
+            fig.add_annotation(y=n, x=end, text=" + ".join(beside[n]), showarrow=False, xanchor="left", xshift=8)
     fig.update_layout(barmode="stack", height=170 + 48 * len(names), xaxis_title="nats (evaluation sample)",
                       margin=dict(l=10, r=10, t=80, b=10), legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"),
-                      yaxis=dict(autorange="reversed", automargin=True))
+                      yaxis=dict(autorange="reversed", automargin=True), xaxis=dict(range=[0, widest * 1.3]))
     return fig
