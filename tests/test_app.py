@@ -171,14 +171,15 @@ def test_ladder_lays_out_the_gallery_betas_of_each_decoder_and_says_what_their_n
 def test_pinned_page_sets_the_seed_spread_against_labels_and_links_each_pair():
     at = _page("pinned").run()
     assert not at.exception
-    table = at.dataframe[0].value
-    assert sorted(table["labels"]) == [0, 20] and "MI share posX" in table.columns
-    shares = list(table["MI share posX"])  # text with 3 decimals, "–" for the run without labels: one type per column
+    table = at.table[0].value  # a plain table: it wraps, where a data grid scrolled the posY column out of sight
+    assert sorted(table["labels"]) == [0, 20] and "MI posX" in table.columns and "steps" not in table.columns
+    shares = list(table["MI posX"])  # text with 3 decimals, "–" for the run without labels: one type per column
     assert "–" in shares and all(v == "–" or (len(v.split(".")[1]) == 3) for v in shares)
-    assert all(len(v.split(".")[1]) == 3 for v in table["mig"])
+    assert all(len(v.split(".")[1]) == 3 for v in table["MIG"])
     assert len(at.get("plotly_chart")) == 1
     links = [link.proto.label for link in at.get("page_link")]
     assert links == ["seed 0: g:s0 vs g:p0"]
+    assert "Every run trained 2 steps" in " ".join(c.value for c in at.caption)
 
 
 def test_pinned_dimensions_carry_their_factor_names_in_grids_and_editor_sliders():

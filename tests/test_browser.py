@@ -208,3 +208,37 @@ def test_the_landing_page_answers_at_its_own_path_too(server, page):
     _settle(page)
     _no_exception(page)
     assert page.get_by_text("Page not found").count() == 0
+
+
+#: Text the page cuts: a widget label, page link or tab wider than its box (an ellipsis, or clipped), a tab bar that
+#: scrolls, and a data grid outside an expander that scrolls sideways (its last column cut at the edge).
+CUT_JS = """() => {
+  const cut = el => el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0;
+  const out = [];
+  for (const el of document.querySelectorAll(
+      '[data-testid="stWidgetLabel"] *, [data-testid="stPageLink"] *, [role="tab"], [role="tab"] *'))
+    if (el.innerText && el.innerText.trim() && cut(el)) out.push('text: ' + el.innerText.trim());
+  for (const el of document.querySelectorAll('[role="tablist"]'))
+    if (cut(el)) out.push('tabs: ' + el.innerText.replace(/\\n/g, ' | '));
+  for (const grid of document.querySelectorAll('[data-testid="stDataFrame"]')) {
+    if (grid.closest('[data-testid="stExpander"]')) continue;
+    const scroller = grid.querySelector('.dvn-scroller');
+    if (scroller && cut(scroller)) out.push('grid scrolls sideways: ' + grid.innerText.slice(0, 60));
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 1600])
+@pytest.mark.parametrize("path", ["compare?runs=g:collapse,g:cure,g:beta4,g:recipe-seed0&section=Training+curves",
+                                  "ladder?section=Training+curves", "pinned", "sweep?sweep=beta-spectrum"])
+def test_no_label_link_tab_or_table_column_is_cut(server, page, path, width):
+    """Issue 24's browser pass: "all ro…" on Compare, the per-dimension KL tabs on the ladder, the Pinned links
+    and the Sweep table's last column were cut at 1280 px."""
+    page.set_viewport_size({"width": width, "height": 1400})
+    page.goto(f"{server}/{path}")
+    page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=120_000)
+    _settle(page)
+    page.wait_for_timeout(1000)  # data grids size their columns after they draw
+    _no_exception(page)
+    assert page.evaluate(CUT_JS) == []

@@ -295,3 +295,20 @@ def test_the_sentence_says_whether_the_seed_spread_outweighs_the_change_across_b
     assert "(0.50–0.56 at β = 16) is narrower than the change across β (0.42): β, more than the seed" in narrow
     single = spread_sentence(frame([(1, [0.1]), (2, [0.2])]), "MIG", "β")
     assert "one seed per β" in single
+
+
+def test_the_median_seed_link_opens_the_median_run_and_says_which_betas_it_holds():
+    """The shipped sweep: five βs, five seeds; Compare holds four runs, so the link names the four βs it opens,
+    and at each the seed whose score is the median (at β = 16 by MIG: not seed 0)."""
+    from explorer.ui.page_sweep import _contrasts
+
+    shipped = Path(__file__).resolve().parents[1] / "checkpoints" / "sweeps" / "beta-spectrum"
+    sweep = sweeps.read_sweep(shipped)
+    points = sweeps.chart_points(sweep, "mig")
+    assert points["opens"].all()  # every shipped run opens on Compare (from its views)
+    text, keys = _contrasts(points, "MIG", "β")[-1]
+    assert text == "The median seed at β = 1, 2, 8, 16 (Compare holds four)"
+    for key, beta in zip(keys, (1.0, 2.0, 8.0, 16.0)):
+        cell = sweep.runs[sweep.runs["beta"] == beta]
+        assert sweep.runs.set_index("key").loc[key, "mig"] == cell["mig"].median()
+    assert sweep.runs.set_index("key").loc[keys[-1], "seed"] != 0

@@ -48,7 +48,7 @@ def _seed(key: str, value) -> None:
 
 def view_options() -> tuple[int | None, str, bool]:
     """Where traversals start, how far they sweep, and whether uninformative rows are drawn (all in the URL)."""
-    c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
+    c1, c2, c3, c4 = st.columns([2, 2, 2, 1.4])  # the last holds 'all rows', its toggle and help whole at 1280 px
     raw = st.query_params.get("start")
     prior = raw in ("prior", "-1")
     index, notice = parse_number(None if prior else raw, 0, 737_279, START_INDEX, integer=True, name="start")

@@ -9,6 +9,9 @@ from .lessons import seed_spread_summary
 from .runs import gallery_index
 
 ROLES = ("seed-spread", "pinned")  # the recipe's seeds without labels, and their twins with labels
+#: The table's columns: short titles, so that all ten stand whole at 1280 px (the caption says what a share is).
+SHARE = "MI"
+TITLES = {"mig": "MIG", "dci_disentanglement": "DCI"}
 
 
 def spread_points(entries: list) -> list[dict]:
@@ -20,7 +23,7 @@ def spread_points(entries: list) -> list[dict]:
         t, m = e.config.train, e.metrics
         point = {"run": e.ref, "seed": t.seed, "labels": t.labels, "steps": t.steps, "mig": m.get("mig"),
                  "dci_disentanglement": m.get("dci_disentanglement")}
-        point.update({f"MI share {k}": v for k, v in (m.get("pinned_mi") or {}).items()})
+        point.update({f"{SHARE} {k}": v for k, v in (m.get("pinned_mi") or {}).items()})
         points.append(point)
     return points
 
@@ -54,12 +57,14 @@ def pinned_page(links: dict) -> None:
         st.info(takeaway + " Labels also name each pinned axis, in every grid and slider.")
     st.plotly_chart(seed_spread_figure(points), width="stretch", key="spread")
     table = pd.DataFrame(points).set_index("run").sort_values(["labels", "seed"])
-    st.dataframe(readable(table), width="stretch")
-    st.caption("MI share: the fraction of a factor's entropy that its pinned dimension carries (1 = all of it; "
-               "– for runs without labels, which pin nothing).")
+    steps = sorted({int(s) for s in table.pop("steps").dropna()})
+    # a plain table: its cells wrap instead of scrolling a column out of sight
+    st.table(readable(table).rename(columns=TITLES))
+    trained = f" Every run trained {' or '.join(f'{s:,}' for s in steps)} steps." if steps else ""
+    st.caption(f"{SHARE} *factor*: the share of the factor's entropy that its pinned dimension carries (1 = all of "
+               f"it; – for runs without labels, which pin nothing). DCI: DCI disentanglement.{trained}")
     st.markdown("**Look for yourself:** the same seed with and without labels, traversal rows named by factor:")
-    cols = st.columns(3)
-    for col, seed in zip(cols, sorted({p["seed"] for p in points})):
+    for seed in sorted({p["seed"] for p in points}):  # one link a line: side by side, three were cut at 1280 px
         pair = [p["run"] for p in sorted(points, key=lambda p: p["labels"]) if p["seed"] == seed]
-        col.page_link(links["compare"], label=f"seed {seed}: {' vs '.join(pair)}", icon=":material/compare:",
+        st.page_link(links["compare"], label=f"seed {seed}: {' vs '.join(pair)}", icon=":material/compare:",
                       query_params={"runs": ",".join(pair)})

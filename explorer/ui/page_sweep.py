@@ -105,27 +105,42 @@ def _table(name: str, sweep: sweeps.Sweep) -> None:
     runs["_order"] = [sweeps.point_of(sweep, r) for r in runs.to_dict("records")]
     runs = runs.sort_values("_order", kind="stable")
     cols = {a: sweeps.axis_label(a) for a in sweep.axes if a != "seed"} | {"seed": "seed", "status": "status"}
-    cols |= {m: registry.label(m) for m in HEADLINE if m in runs}
-    cols |= {"opens": "opens on Compare", "weights": "weights kept", "key": "run", "reason": "why not completed", "command": "train it again with"}
+    cols |= {m: _short(m) for m in HEADLINE if m in runs}
+    cols |= {"opens": "Compare", "weights": "weights", "key": "run"}
+    if runs.get("reason", pd.Series(dtype=object)).fillna("").astype(str).str.strip().any():
+        cols["reason"] = "why not completed"
     for axis in [a for a in [*sweep.axes, "seed"] if a in runs]:  # a column of mixed types cannot be drawn as is
         if not all(isinstance(v, (int, float)) for v in runs[axis].dropna()):
             runs[axis] = [None if v is None else sweeps.value_text(v) for v in runs[axis]]
     table = runs.reindex(columns=list(cols)).rename(columns=cols)
-    table["weights kept"] = table["weights kept"].eq(True)
-    table["opens on Compare"] = table["opens on Compare"].eq(True)
-    fmt = {registry.label(m): st.column_config.NumberColumn(format=f) for m, f in HEADLINE.items() if m in runs}
+    table["weights"] = table["weights"].eq(True)
+    table["Compare"] = table["Compare"].eq(True)
+    fmt = {_short(m): st.column_config.NumberColumn(format=f, help=registry.label(m)) for m, f in HEADLINE.items()
+           if m in runs}
+    fmt |= {"Compare": st.column_config.CheckboxColumn(help="opens on Compare (its views are stored)"),
+            "weights": st.column_config.CheckboxColumn(help="its weights are kept (the slider editor can load it)")}
     st.dataframe(table, hide_index=True, width="stretch", column_config=fmt)
+    st.caption("KL, I(x;z), z-usage and recon NLL in nats.")
+    with st.expander("Train a run again: the command of each"):  # a column of its own pushed the table off 1280 px
+        commands = runs.reindex(columns=["key", "command"]).rename(columns={"key": "run"})
+        st.dataframe(commands, hide_index=True, width="stretch",
+                     column_config={"command": st.column_config.TextColumn(width="large")})
     st.download_button("Download results.csv", sweeps.results_csv(sweep), file_name=f"{name}-results.csv",
                        mime="text/csv", icon=":material/download:",
                        help="one row per run folder, in results.csv's columns, rebuilt from the result.json files")
+
+
+def _short(key: str) -> str:
+    """A metric's column title without its unit (the caption under the table gives it), to keep columns narrow."""
+    return registry.label(key).replace(" (nats)", "")
 
 
 def _compare_links(name: str, sweep: sweeps.Sweep, points: pd.DataFrame, label: str, x_label: str, links: dict) -> None:
     """Any run with views (or weights) one click from Compare, plus the contrasts the chart invites."""
     kept = [r for r in sweep.runs.to_dict("records") if r.get("opens")]
     if not kept:
-        st.caption("This sweep kept neither weights nor views, so its runs cannot open on Compare; the last column "
-                   "of the table is the command that trains each one again.")
+        st.caption("This sweep kept neither weights nor views, so its runs cannot open on Compare; \"Train a run "
+                   "again\", under the table, gives the command that trains each one again.")
         return
     st.markdown("**Open runs on Compare** (traversals, reconstructions and curves of the chosen runs)")
     kept.sort(key=lambda r: sweeps.point_of(sweep, r))
@@ -159,5 +174,7 @@ def _contrasts(points: pd.DataFrame, label: str, x_label: str) -> list[tuple[str
                 keys.append(cell.loc[(cell["y"] - cell["y"].median()).abs().idxmin(), "key"])
                 shown.append(cell["x_text"].iloc[0])
             group = "" if first["group"].iloc[0] == "all" else f" ({first['group'].iloc[0]})"
-            out.append((f"The median seed at each {x_label}{group}: {' → '.join(shown)}", keys))
+            at = f"each {x_label}{group}: {' → '.join(shown)}" if len(shown) == len(xs) else \
+                f"{x_label} = {', '.join(shown)}{group} (Compare holds four)"
+            out.append((f"The median seed at {at}", keys))
     return out

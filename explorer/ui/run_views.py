@@ -237,7 +237,8 @@ def training_curves(runs: dict) -> None:
     st.plotly_chart(curves_figure(histories), width="stretch", key="curves")
     entropy = DSPRITES_ENTROPY if all(run.dataset == "dsprites" for run in runs.values()) else None
     st.plotly_chart(rate_distortion_figure(histories, entropy), width="stretch", key="rd")
-    for tab, (ref, run) in zip(lazy_tabs([f"per-dimension KL: {ref}" for ref in runs], "klh-tab"), runs.items()):
+    st.caption("Each latent's KL over training, one tab per run:")  # tab labels are the runs alone: four fit 1280 px
+    for tab, (ref, run) in zip(lazy_tabs(list(runs), "klh-tab"), runs.items()):
         if tab.open:
             tab.plotly_chart(kl_heatmap(run.history, f"per-dimension KL over training: {ref}"), width="stretch",
                              key=f"klh-{ref}")
