@@ -89,6 +89,9 @@ def test_a_new_entry_appears_in_the_metrics_tables_and_the_glossary(fake):
     assert "**fake score**: a number made up for this test" in glossary()
     details = details_table(_runs(), lambda run: FACTOR_NAMES)
     assert {"fake score", "active units", "MIG gap posX", "SAP"} <= set(details.columns)
+    # every cell in its registered format, "–" where the run has none: never a float as it comes (0.000003)
+    assert details.loc["g:a", "MIG gap posX"] == "0.400" and details.loc["g:a", "SAP"] == "–"
+    assert details.loc["g:a", "active units"] == "4"
 
 
 def test_a_new_entry_appears_in_results_csv_and_on_the_sweep_page(tmp_path, fake):

@@ -29,9 +29,10 @@ def metrics_table(runs: dict, extra: dict | None = None) -> pd.DataFrame:
 
 
 def details_table(runs: dict, factor_names_of, extra: dict | None = None) -> pd.DataFrame:
-    """Everything else the runs measured: per-factor MIG gaps, active units and the slower scores (raw numbers).
+    """Everything else the runs measured: per-factor MIG gaps, active units and the slower scores.
 
-    Single numbers first, then the per-factor ones, then the slow scores (which fill in on request).
+    Single numbers first, then the per-factor ones, then the slow scores (which fill in on request). Each as text in
+    its registered format, "–" where a run has none: a data grid prints a float as it comes (0.000003 beside 0.0824).
     """
     shown = registry.entries(registry.DETAILS)
     order = sorted(shown, key=lambda e: (e.cost != "headline", e.per_factor is not None))
@@ -42,9 +43,10 @@ def details_table(runs: dict, factor_names_of, extra: dict | None = None) -> pd.
         row = {}
         for e in order:
             if e.per_factor is None:
-                row[e.label] = m.get(e.key)
+                row[e.label] = registry.fmt(e.key, m.get(e.key))
             else:
-                row.update({f"{e.label} {name}": v for name, v in zip(factor_names_of(run) or (), m.get(e.key) or ())})
+                row.update({f"{e.label} {name}": registry.fmt(e.key, v)
+                            for name, v in zip(factor_names_of(run) or (), m.get(e.key) or ())})
         rows[ref] = row
     return pd.DataFrame(rows).T
 
