@@ -23,3 +23,21 @@ def test_parse_run_refs_keeps_known_drops_unknown():
     refs, notices = parse_run_refs("g:a,g:zzz,g:b,g:a", known)
     assert refs == ["g:a", "g:b"] and len(notices) == 1 and "g:zzz" in notices[0]
     assert parse_run_refs("x" * 2000, known) == ([], ["ignored an overlong list of runs in the link"])
+
+
+def test_every_control_bound_to_the_link_is_a_parameter_the_app_knows():
+    """A link to Compare's KL section (?section=…) opened it and still said "Ignored link parameter(s) this app does
+    not know: 'section'": a bound control's key missing from share.BOUND_PARAMS."""
+    import re
+    from pathlib import Path
+
+    from explorer.ui.share import BOUND_PARAMS
+
+    ui = Path(__file__).resolve().parents[1] / "explorer" / "ui"
+    bound = set()
+    for source in ui.glob("*.py"):
+        for call in re.findall(r"st\.\w+\((?:[^()]|\([^()]*\))*\)", source.read_text()):
+            if 'bind="query-params"' in call:
+                bound |= set(re.findall(r'key="([^"]+)"', call))
+    assert {"section", "ladderdec", "ladder50"} <= bound
+    assert bound <= BOUND_PARAMS

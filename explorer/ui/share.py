@@ -10,7 +10,7 @@ from ..config import ModelConfig, ObjectiveConfig, TrainConfig, knobs
 #: Query parameters bound to a widget (``bind="query-params"``): Streamlit seeds or silently drops them.
 #: Every run setting's key comes from its knob (explorer.config); the rest are page controls.
 BOUND_PARAMS = {k.url for dc in (ModelConfig, ObjectiveConfig, TrainConfig) for k in knobs(dc).values() if k.url} | {
-    "ladder50", "ladderdec", "budget"}
+    "ladder50", "ladderdec", "budget", "section"}
 #: Every query parameter some page reads or binds; anything else in a link is ignored, visibly.
 KNOWN_PARAMS = BOUND_PARAMS | {"runs", "start", "range", "rows", "run", "image", "job", "edit", "img", "sweep", "metric"}
 
