@@ -197,7 +197,9 @@ def test_the_shipped_sweep_shows_every_seed_against_beta(server, page):
     page.get_by_text("25 completed").first.wait_for(timeout=60_000)
     _settle(page)
     _no_exception(page)
-    _shot(page, "sweep")
+    page.locator('[data-testid="stPlotlyChart"]').first.evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    _shot(page, "sweep")  # the chart, its sentence and the table's columns
 
 
 def test_the_landing_page_answers_at_its_own_path_too(server, page):
