@@ -53,14 +53,21 @@ def _parent_death_signal(sig: int) -> bool:
         return False
 
 
-def alive(pid: int) -> bool:
+def proc_stat(pid: int) -> tuple[int, int] | None:
+    """(parent pid, start time in clock ticks) of a process (Linux /proc), None when it is gone or unknown."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            text = f.read().decode(errors="replace")
+    except OSError:
+        return None
+    rest = text[text.rindex(")") + 2:].split()
+    return int(rest[1]), int(rest[19])
+
+
+def start_time(pid: int) -> int | None:
+    """When a process started (None when it is gone, or without /proc): a pid and this name one process."""
+    stat = proc_stat(pid)
+    return stat[1] if stat else None
 
 
 def exit_when(gone, seconds: float = WATCH_SECONDS) -> None:

@@ -19,6 +19,7 @@ from ..flags import to_argv
 from .files import DAMAGED, FINAL, MARKER, RESULT, SWEEP, VERSION, read_json, remove_temporaries, write_json
 from .folder import read_results, run_state
 from .grid import Grid, base_flags, base_from_flags, default, jsonable
+from .lifetime import start_time
 from .lock import LOCK, held
 from .options import Options
 from .table import setting
@@ -93,7 +94,7 @@ def make_plan(grid: Grid, out: Path, options: Options) -> Plan:
                                command=shlex.join(["python", "-m", "explorer", "train", *to_argv(config)]),
                                attempt=attempts + 1, dispatch=secrets.token_hex(6), keep_weights=keep,
                                eval_n=options.eval_n, backend=options.backend, damaged=damaged or "",
-                               driver=(socket.gethostname(), os.getpid())))
+                               driver=(socket.gethostname(), os.getpid(), start_time(os.getpid()))))
     return plan
 
 

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from .lifetime import alive, exit_when
+from .lifetime import exit_when, proc_stat, start_time
 from .worker import LEFT, Task
 
 EXTRA = "pip install -r requirements-sweep.txt"
@@ -99,22 +99,13 @@ def _quiet_native_stderr():
 def _execute(task: Task) -> dict:
     from .worker import run_one
 
-    host, pid = task.driver or (None, None)
-    if host == socket.gethostname() and pid not in _watched:  # a task here ends when its driver is gone
+    host, pid, started = (*task.driver, None, None, None)[:3]
+    # a task on the driver's host ends when the driver is gone; the start time tells the driver from a process
+    # that has its number in another pid namespace (a container with the host's name)
+    if host == socket.gethostname() and pid not in _watched and started is not None and start_time(pid) == started:
         _watched.add(pid)
-        exit_when(lambda: not alive(pid))
+        exit_when(lambda: start_time(pid) != started)
     return run_one(task)
-
-
-def _proc_stat(pid: int) -> tuple[int, int] | None:
-    """(parent pid, start time in clock ticks) of a process (Linux /proc), None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            text = f.read().decode(errors="replace")
-    except OSError:
-        return None
-    rest = text[text.rindex(")") + 2:].split()
-    return int(rest[1]), int(rest[19])
 
 
 def descendants(root: int) -> list[tuple[int, int]]:
@@ -125,7 +116,7 @@ def descendants(root: int) -> list[tuple[int, int]]:
     except OSError:
         return []
     for pid in pids:
-        stat = _proc_stat(pid)
+        stat = proc_stat(pid)
         if stat:
             children.setdefault(stat[0], []).append((pid, stat[1]))
     out, todo = [], [root]
@@ -145,11 +136,11 @@ def reaper_main() -> None:
     for line in sys.stdin:
         with contextlib.suppress(ValueError, TypeError):
             known.update({int(pid): int(start) for pid, start in json.loads(line)})
-    doomed = [(pid, start) for pid, start in known.items() if (_proc_stat(pid) or (0, None))[1] == start]
+    doomed = [(pid, start) for pid, start in known.items() if start_time(pid) == start]
     for pid, _ in list(doomed):
         doomed += descendants(pid)
     for pid, start in doomed:
-        if (_proc_stat(pid) or (0, None))[1] == start:  # not a new process that reuses the number
+        if start_time(pid) == start:  # not a new process that reuses the number
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
 

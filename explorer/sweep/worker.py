@@ -43,7 +43,7 @@ class Task:
     eval_n: int
     backend: str
     damaged: str = ""   # the one line why its files are set aside before it trains (docs/sweeps.md)
-    driver: tuple = ()  # (hostname, pid) of the engine: a task on that host ends when it is gone
+    driver: tuple = ()  # (hostname, pid, start time) of the engine: a task on that host ends when it is gone
 
 
 def now() -> str:
