@@ -219,9 +219,25 @@ def test_a_sweep_run_opens_on_compare_and_one_without_weights_says_how_to_retrai
     assert loaded.metrics["steps"] == 2  # … and never overrides what it holds
     missing, reason = run_models.get_run(f"s:demo/{bare}")
     assert missing is None
-    assert reason == (f"run {bare}'s checkpoint.pt is missing (its result.json records one); "
+    assert reason == (f"run {bare} needs retraining: its result.json records checkpoint.pt, which is missing; "
                       "retrain it with: python -m explorer train --beta 8 --seed 0")  # not "kept no weights": it did
     assert runs.views_for(f"s:demo/{bare}").error == reason  # Compare says the same
+    # weights deleted or damaged beside their views: the sweep's own verdict, never "kept only the views"
+    for damage, key in (("delete", "de1e7e000000"), ("garble", "9a4b1ed00000")):
+        copy = write_result(folder, {"beta": 16.0, "seed": 0}, key=key, checkpoint="checkpoint.pt")
+        for f in ("checkpoint.pt", "checkpoint.views.npz"):
+            shutil.copy(folder / kept / f, folder / copy / f)
+        if damage == "delete":
+            (folder / copy / "checkpoint.pt").unlink()
+        else:
+            (folder / copy / "checkpoint.pt").write_bytes(b"not a checkpoint")
+        st.cache_data.clear()
+        shown = runs.views_for(f"s:demo/{copy}")
+        assert shown.views is None and shown.pending is None  # no views computed from damaged weights
+        assert shown.error.startswith(f"run {copy} needs retraining: ") and "kept only the views" not in shown.error
+        assert run_models.get_run(f"s:demo/{copy}")[1] == shown.error
+        shutil.rmtree(folder / copy)
+    st.cache_data.clear()
     assert run_models.get_run("s:nope/abc")[1] == "there is no sweep called 'nope'"
     at = _page().run()
     assert not at.exception

@@ -25,6 +25,7 @@ from ..gallery_index import GalleryRecord, read_index
 from ..jobs import JobManager
 from ..provenance import file_sha256
 from ..sweep.files import CHECKPOINT
+from ..sweep.folder import run_state
 from ..view_data import RunViews, ViewsError, load_views, views_path
 from . import sweeps
 from .background import Task, background
@@ -207,6 +208,7 @@ def checkpoint_of(ref: str) -> tuple[Path | None, str | None]:
         path = sweep_checkpoint(folder, row)
         if path.exists():
             return path, None
+        # its views are there and its record names no weights (a recorded, missing file fails in views_for)
         command = row["command"] or "(no command recorded)"
         return None, f"this sweep kept only the views of run {row['key']}, not its weights; retrain it with: {command}"
     return None, f"{ref!r} names no weights file"
@@ -224,11 +226,11 @@ def _sweep_views(name: str) -> Lookup:
         return Lookup(error=reason)
     checkpoint = sweep_checkpoint(folder, row)
     path = views_path(checkpoint)
+    command = row["command"] or "(no command recorded)"
+    _, problem = run_state(folder)  # the sweep's own judgement: weights missing, changed or unreadable
+    if problem:
+        return Lookup(error=f"{problem}; retrain it with: {command}")
     if not checkpoint.exists() and not path.exists():
-        command = row["command"] or "(no command recorded)"
-        if isinstance(row.get("checkpoint"), str) and row["checkpoint"]:  # recorded, then deleted or moved
-            return Lookup(error=f"run {row['key']}'s {checkpoint.name} is missing (its result.json records one); "
-                                f"retrain it with: {command}")
         return Lookup(error=f"this sweep kept no weights for run {row['key']}; retrain it with: {command}")
     return _stored_or_pending(path, checkpoint, sha256_of(checkpoint))
 
