@@ -1,7 +1,8 @@
 """One run of a sweep, the same on every backend: train, score on the fresh sample, write the folder.
 
 ``run_one(task)`` is what a local worker process and a Ray task both execute. It trains on one
-thread (so a step budget gives the same weights, hence the same metrics, anywhere), scores the
+thread (so a step budget gives the same weights, hence the same metrics, whichever backend or worker
+ran it, busy or not; another CPU may round differently), scores the
 run with ``evaluate_run`` on ``FRESH.for_seed(seed)``, writes the checkpoint when it is kept and
 ``result.json`` last (naming the checkpoint's sha256), so a folder with a result.json is always a whole
 run. It holds the run folder's lock while it works: a run another live process trains is left to it, and
