@@ -44,7 +44,7 @@ async def one_session(browser, url: str, index: int, seconds: int, timeout_s: fl
         train_button = page.get_by_role("button", name="Train", exact=True)
         await train_button.wait_for(timeout=ms)
         result["ttfr"] = time.perf_counter() - start
-        await page.get_by_text("Link to this view").wait_for(timeout=ms)  # drawn after the link-values notice
+        await page.get_by_text("Share this view").wait_for(timeout=ms)  # drawn after the link-values notice
         if await page.get_by_text("do not offer").count():
             raise AssertionError("the link's settings were not all taken (see the sidebar notice)")
         await train_button.click()
