@@ -286,12 +286,19 @@ def test_compare_splits_each_runs_kl_and_the_parts_add_up_to_it():
     assert not at.exception
     chart = next(c for c in at.get("plotly_chart") if "stack" in c.proto.spec)
     import json
-    bars = [t for t in json.loads(chart.proto.spec)["data"] if t["type"] == "bar"]
+    spec = json.loads(chart.proto.spec)
+    bars = [t for t in spec["data"] if t["type"] == "bar"]
     assert [t["name"].split(":")[0] for t in bars] == ["index-code MI I(x; z)", "total correlation", "dimension-wise KL"]
     for ref in ("g:b1", "g:b4"):
         split = runs.views_for(ref).views.kl_split  # stored with the run when the gallery was built
         assert split["mi"] + split["tc"] + split["dim_kl"] == pytest.approx(split["kl_mc"])
-        shown = [float(t["text"][[y.rstrip(" †") for y in t["y"]].index(ref)]) for t in bars]
+        row = [y.rstrip(" †") for y in bars[0]["y"]].index(ref)
+        beside = " ".join(a["text"] for a in spec["layout"].get("annotations", []) if a["y"].rstrip(" †") == ref)
+        shown = []
+        for t in bars:  # each part's number: on its bar, or (a part too narrow for it) written after the bar
+            value = t["customdata"][row]
+            assert t["text"][row] == value or (t["text"][row] == "" and f">{value}<" in beside), (ref, t["name"])
+            shown.append(float(value))
         assert shown == pytest.approx([split["mi"], split["tc"], split["dim_kl"]], abs=0.006)  # labels round to 0.01
 
 
