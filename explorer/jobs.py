@@ -4,7 +4,8 @@ The app's script thread must never train (a click re-runs the script and would i
 it), so training runs in daemon threads owned by one ``JobManager``. It caps concurrent
 trainings (a 2-core server cannot share more), de-duplicates identical configurations
 (asking twice reuses the run), lets any page re-attach by job id, and keeps at most
-``max_finished`` finished runs in memory, evicting the oldest first. Trainers that accept
+``max_finished`` finished runs, evicting the oldest first (with its weights file, where a trainer that
+accepts ``out`` left the weights in ``weights_dir`` rather than in this process). Trainers that accept
 ``on_step`` report every step and phase, so a page can show the step count between history
 points; the manager also remembers each decoder's measured pace, to predict the next run's time.
 """
@@ -16,6 +17,7 @@ import time
 import traceback
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import RunConfig
@@ -64,10 +66,12 @@ class Busy(RuntimeError):
 
 class JobManager:
     def __init__(self, max_concurrent: int = 1, max_finished: int = 8, trainer=None, threads: int | None = None,
-                 describe=None):
+                 describe=None, weights_dir=None):
         self.max_concurrent = max_concurrent
         #: ``describe(run) -> RunViews | None``, called in the worker after a training that brought no views
         self._describe = describe
+        #: where a trainer that takes ``out`` leaves each run's weights (one file per job, removed with the job)
+        self.weights_dir = Path(weights_dir) if weights_dir is not None else None
         self.max_finished = max_finished
         self._trainer = trainer
         #: torch threads per training (None: torch's default); see ``_work``
@@ -174,6 +178,9 @@ class JobManager:
                     job.evaluating_since = now
 
         extra = {"on_step": on_step} if _accepts(trainer, "on_step") else {}
+        if self.weights_dir is not None and _accepts(trainer, "out"):
+            self.weights_dir.mkdir(parents=True, exist_ok=True)
+            extra["out"] = self.weights_dir / f"{job.id}.pt"
         try:
             run = trainer(job.config, on_progress=on_progress, stop=job.cancel.is_set, **extra)
             if getattr(run, "views", None) is None and self._describe is not None:
@@ -212,6 +219,8 @@ class JobManager:
         finished = [j for j in self._jobs.values() if j.done]
         for job in finished[: max(0, len(finished) - self.max_finished)]:
             del self._jobs[job.id]
+            if job.run is not None and job.run.checkpoint:
+                Path(job.run.checkpoint).unlink(missing_ok=True)
 
 
 def _accepts(fn, name: str) -> bool:

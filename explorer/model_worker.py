@@ -3,9 +3,9 @@
 The slider editor encodes and decodes on every slider move, and Compare may draw a traversal from a
 start the stored views do not hold. Doing that in the server would load torch into it for the rest of
 its life; here torch lives in one ``python -m explorer.model_worker`` child, started on first use and
-stopped after ``IDLE_SECONDS`` without a request, so a quiet demo gives its memory back. A run trained
-on this server is already in memory there, so its requests are answered in-process by the same code
-(:func:`answer`).
+stopped after ``IDLE_SECONDS`` without a request, so a quiet demo gives its memory back. A server's
+trainings leave their weights in a file this process reads; a run trained inside the server
+(``EXPLORER_TRAIN_IN=thread``) is answered in-process by the same code (:func:`answer`).
 
 Requests are ``(op, source, args)``; ``source`` names a checkpoint by path and the sha256 the caller
 checked, and the child refuses a file whose bytes changed since.

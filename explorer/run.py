@@ -26,6 +26,9 @@ class Run:
     reason: str = ""
     #: explorer.view_data.RunViews, when whoever trained it also drew what the pages show
     views: object = None
+    #: where the weights are when they live outside this process (``model`` is then None): a server's
+    #: trainings leave them in a file for the model process, so the server never loads torch
+    checkpoint: str | None = None
 
     def last(self, key: str, default=None):
         values = self.history.get(key) or []

@@ -39,10 +39,11 @@ def child_environment() -> dict[str, str]:
 
 
 def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=None, threads: int | None = None,
-                     views: bool = False) -> "Run":
+                     views: bool = False, out=None) -> "Run":
     """``train(config, …)`` run in a fresh ``python -m explorer.train_process``; ``stop()`` is polled here
     and passed on. ``threads`` sets the child's torch threads (None: torch's default); with ``views`` the
-    child also computes the run's views (``explorer.views.job_views``) and the run comes back with them. Raises
+    child also computes the run's views (``explorer.views.job_views``) and the run comes back with them; with
+    ``out`` the child saves the weights there and the run comes back without a model (``Run.checkpoint``). Raises
     RuntimeError with the child's own message if it fails, or if it dies without a result.
 
     A plain subprocess, not multiprocessing: spawn would re-import the server's ``__main__``."""
@@ -51,7 +52,8 @@ def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=Non
     messages: queue.Queue = queue.Queue()
     threading.Thread(target=_relay, args=(child.stdout, messages), daemon=True, name="train-relay").start()
     try:
-        _send(child.stdin, {"config": config.to_dict(), "threads": threads, "views": views})
+        _send(child.stdin, {"config": config.to_dict(), "threads": threads, "views": views,
+                            "out": str(out) if out is not None else None})
         cancelled = False
         while True:
             if not cancelled and stop is not None and stop():
@@ -88,8 +90,13 @@ def _relay(stream, messages: queue.Queue) -> None:
 
 
 def _rebuild(config: RunConfig, payload: dict) -> "Run":
-    from .models import build_model
     from .run import Run
+
+    if payload.get("checkpoint"):  # the weights stay in their file: no torch in this process
+        return Run(config=config, model=None, history=payload["history"], metrics=payload["metrics"],
+                   status=payload["status"], reason=payload["reason"], views=payload.get("views"),
+                   checkpoint=payload["checkpoint"])
+    from .models import build_model
 
     model = build_model(config.model)
     model.load_state_dict(payload["state"])
@@ -147,8 +154,15 @@ def _child() -> None:
 
             on_step(int(run.metrics.get("steps") or 0), 1.0, "drawing")
             views = job_views(run)
-        send(("done", {"state": run.model.state_dict(), "history": run.history, "metrics": run.metrics,
-                       "status": run.status, "reason": run.reason, "views": views}))
+        result = {"history": run.history, "metrics": run.metrics, "status": run.status, "reason": run.reason,
+                  "views": views}
+        if job.get("out"):  # the weights go to a file, not back through the pipe into the parent
+            from .checkpoint import save_run
+
+            result["checkpoint"] = str(save_run(run, job["out"]))
+        else:
+            result["state"] = run.model.state_dict()
+        send(("done", result))
     except BaseException as exc:  # the parent re-raises it with this message
         send(("error", f"{exc.__class__.__name__}: {exc}"))
     finally:

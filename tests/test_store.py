@@ -141,3 +141,22 @@ def test_a_gallery_file_that_differs_from_its_recorded_sha256_is_refused_with_on
     assert run is None and "sha256 differs" in error and "\n" not in error
     found = runs.views_for("g:a")  # the pages refuse it too, though they never load the weights
     assert found.views is None and "sha256 differs" in found.error
+
+
+def test_a_run_trained_by_the_server_is_edited_through_the_model_process(monkeypatch, tmp_path):
+    """The server's trainings leave their weights in a file: the editor reads them through the model process, so
+    the server never rebuilds the model (and never loads torch for it)."""
+    from explorer.checkpoint import load_run
+    from explorer.train_process import train_in_process
+    from explorer.views import draw_code
+    from helpers import tiny_config
+
+    manager = JobManager(trainer=train_in_process, weights_dir=tmp_path)
+    monkeypatch.setattr(runs, "job_manager", lambda: manager)
+    job = manager.wait(manager.submit(tiny_config(steps=4)).id, timeout=120)
+    assert job.state == "completed" and job.run.model is None
+    served, error = run_models.get_run(f"j:{job.id}")
+    assert error is None and served.local is None and served.source["path"] == job.run.checkpoint
+    code = tuple([0.5] * served.latent_dim)
+    picture = run_models.cached_decode(f"j:{job.id}", code, served)
+    np.testing.assert_array_equal(picture, draw_code(load_run(job.run.checkpoint).model, code))

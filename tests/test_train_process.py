@@ -47,3 +47,24 @@ def test_the_job_manager_runs_a_child_training_to_the_end():
     job = manager.wait(manager.submit(tiny_config(steps=6)).id, timeout=120)
     assert job.state == "completed" and job.run.metrics["steps"] == 6 and len(job.history["step"]) == 3
     assert job.rate is not None and job.phase == "done"
+
+
+def test_with_out_the_weights_stay_in_their_file_and_leave_with_their_job(tmp_path):
+    """The server's trainings: the child saves the weights for the model process, and nothing rebuilds the model
+    in the parent; a job dropped from the manager takes its file with it."""
+    from explorer.checkpoint import load_run
+
+    config = tiny_config(steps=6)
+    here = train(config)
+    there = train_in_process(config, threads=torch.get_num_threads(), out=tmp_path / "run.pt")
+    assert there.model is None and there.checkpoint == str(tmp_path / "run.pt")
+    saved = load_run(there.checkpoint)
+    for name, tensor in here.model.state_dict().items():
+        assert torch.equal(tensor, saved.model.state_dict()[name]), name
+    assert saved.metrics["mig"] == there.metrics["mig"] == here.metrics["mig"]
+    manager = JobManager(trainer=train_in_process, weights_dir=tmp_path / "jobs", max_finished=1)
+    first = manager.wait(manager.submit(tiny_config(steps=4)).id, timeout=120)
+    assert first.run.model is None and (tmp_path / "jobs" / f"{first.id}.pt").is_file()
+    second = manager.wait(manager.submit(tiny_config(steps=5)).id, timeout=120)
+    assert manager.get(first.id) is None and not (tmp_path / "jobs" / f"{first.id}.pt").exists()
+    assert (tmp_path / "jobs" / f"{second.id}.pt").is_file()

@@ -1,13 +1,15 @@
 """The model side of the pages: images encoded and decoded by a run's model. No torch in this module.
 
 The models live in one model process (explorer.model_worker), started when the slider editor or a
-traversal from another start first needs one, so the server that shows pages never loads torch.
-A run trained on this server is already in memory here and is answered in-process by the same code.
+traversal from another start first needs one, so the server that shows pages never loads torch. A
+run trained on this server left its weights in a file for it; one trained inside the server (thread mode)
+is answered in-process by the same code.
 Answers are cached per exact request (cache_data), keyed by the weights' version.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -51,19 +53,13 @@ class ModelRun:
 
 def get_run(ref: str) -> tuple[ModelRun | None, str | None]:
     """The run a reference names, ready to encode and decode, or a one-line reason why it cannot be."""
-    kind, _, name = ref.partition(":")
-    if kind == "j":
-        job = runs.job_manager().get(name)
-        if job is None or job.run is None:
-            return None, runs.views_for(ref).error
-        if job.run.model is None:
-            return None, f"run {name!r} has no weights on this server"
-        run = job.run
+    kind = ref.partition(":")[0]
+    run, path, reason = _weights(ref)
+    if reason:
+        return None, reason
+    if run is not None:
         about = answer(run, "describe", {})
         return ModelRun(ref, run.config, dict(run.metrics), about["latent_dim"], about["picture_note"], local=run), None
-    path, reason = runs.checkpoint_of(ref)
-    if path is None:
-        return None, reason
     source = {"path": str(path), "sha256": runs.sha256_of(path) or ""}
     try:
         about = _describe(source["path"], source["sha256"])
@@ -76,6 +72,22 @@ def get_run(ref: str) -> tuple[ModelRun | None, str | None]:
     metrics = {**(scored if isinstance(scored, dict) else {}), **about["metrics"]}
     return ModelRun(ref, RunConfig.from_dict(about["config"]), metrics, about["latent_dim"], about["picture_note"],
                     source=source), None
+
+
+def _weights(ref: str):
+    """(a run with its model in this process, None, None), (None, its weights file, None) or (None, None, why not)."""
+    kind, _, name = ref.partition(":")
+    if kind != "j":
+        path, reason = runs.checkpoint_of(ref)
+        return None, path, reason
+    job = runs.job_manager().get(name)
+    if job is None or job.run is None:
+        return None, None, runs.views_for(ref).error or f"run {name!r} has no weights on this server"
+    if job.run.model is not None:  # trained inside the server (EXPLORER_TRAIN_IN=thread)
+        return job.run, None, None
+    if not job.run.checkpoint or not Path(job.run.checkpoint).is_file():
+        return None, None, f"run {name!r} has no weights on this server"
+    return None, Path(job.run.checkpoint), None
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -136,16 +148,11 @@ def traversal_work(ref: str, start: int | None, kind: str):
     (seconds; minutes for an autoregressive decoder), for ``background``; or a one-line reason it cannot.
 
     The run is found here, in the script thread; the work itself calls no Streamlit cache."""
-    kind_, _, name = ref.partition(":")
-    if kind_ == "j":
-        job = runs.job_manager().get(name)
-        run = job.run if job is not None else None
-        if run is None or run.model is None:
-            return None, f"run {name!r} has no weights on this server"
-        return (lambda: answer(run, "traversal", {"start": start, "kind": kind})), None
-    path, reason = runs.checkpoint_of(ref)
-    if path is None:
+    run, path, reason = _weights(ref)
+    if reason:
         return None, reason
+    if run is not None:
+        return (lambda: answer(run, "traversal", {"start": start, "kind": kind})), None
     source = {"path": str(path), "sha256": runs.sha256_of(path) or ""}
     pool = worker()
     return (lambda: pool.call("traversal", source, start=start, kind=kind)), None

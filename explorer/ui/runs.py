@@ -40,6 +40,8 @@ TRAIN_THREADS = int(os.environ.get("EXPLORER_TRAIN_THREADS", "0"))
 TRAIN_IN = os.environ.get("EXPLORER_TRAIN_IN", "process")
 #: Where views computed on this server go (a shipped folder may be read-only); keyed by the weights' sha256.
 VIEWS_CACHE = Path(os.environ.get("EXPLORER_VIEWS_CACHE", Path(tempfile.gettempdir()) / "explorer-views"))
+#: Where runs trained on this server keep their weights (the model process reads them; the server never does).
+TRAINED_DIR = Path(os.environ.get("EXPLORER_TRAINED_DIR", Path(tempfile.gettempdir()) / "explorer-trained"))
 
 
 @st.cache_resource
@@ -53,7 +55,8 @@ def job_manager() -> JobManager:
         return JobManager(max_concurrent=MAX_TRAININGS, max_finished=MAX_KEPT_RUNS, threads=TRAIN_THREADS or None,
                           describe=job_views)
     return JobManager(max_concurrent=MAX_TRAININGS, max_finished=MAX_KEPT_RUNS,
-                      trainer=partial(train_in_process, threads=TRAIN_THREADS or None, views=True))
+                      trainer=partial(train_in_process, threads=TRAIN_THREADS or None, views=True),
+                      weights_dir=TRAINED_DIR / f"server-{os.getpid()}")
 
 
 @st.cache_data(ttl=60)
