@@ -151,9 +151,9 @@ class JobManager:
 
     # --- the worker -------------------------------------------------------------------------
     def _work(self, job: Job) -> None:
-        from .trainer import train
-
-        trainer = self._trainer or train
+        trainer = self._trainer
+        if trainer is None:  # train here; a child-process trainer keeps torch out of this process
+            from .trainer import train as trainer
         if self.threads:
             # a server's trainings share its cores with its page reruns (and, on a small box, a browser):
             # torch's spinning worker threads then wait on each other, so fewer threads train faster

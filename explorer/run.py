@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .config import RunConfig
-from .models import VAE
+
+if TYPE_CHECKING:  # a run held by the server has no model, and the server never imports torch
+    from .models import VAE
 
 #: History columns recorded at every log point (per-dim KL is a list per row).
 HISTORY_KEYS = (
@@ -18,7 +21,7 @@ HISTORY_KEYS = (
 @dataclass
 class Run:
     config: RunConfig
-    model: VAE
+    model: "VAE | None"
     history: dict[str, list] = field(default_factory=lambda: {k: [] for k in HISTORY_KEYS})
     metrics: dict = field(default_factory=dict)
     #: "running", "completed", "cancelled" or "diverged"

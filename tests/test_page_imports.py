@@ -66,3 +66,16 @@ def test_every_page_renders_without_torch_in_the_server(tmp_path_factory):
     # the editor encoded and decoded (its three pictures and a slider per active dimension) in the model process
     assert result["editor"]["images"] == 3 and result["editor"]["sliders"] >= 1 and result["model_process"]
     assert result["compare"]["images"] >= 7 and result["lessons"]["images"] == 2  # the pictures are there, from the views
+
+
+def test_a_training_on_the_server_leaves_torch_out_of_it(tmp_path):
+    """The app's trainings run in a child that leaves the weights in a file: the server holds the run's numbers,
+    views and file name, never its model."""
+    code = ("import sys; sys.path.insert(0, 'tests'); from helpers import tiny_config\n"
+            "from explorer.jobs import JobManager; from explorer.train_process import train_in_process\n"
+            f"m = JobManager(trainer=train_in_process, weights_dir={str(tmp_path)!r})\n"
+            "job = m.wait(m.submit(tiny_config(steps=4)).id, timeout=300)\n"
+            "print(job.state, job.run.model is None, 'torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "completed True False"
