@@ -75,6 +75,9 @@ def test_a_training_on_the_server_leaves_torch_out_of_it(tmp_path):
             "from explorer.jobs import JobManager; from explorer.train_process import train_in_process\n"
             f"m = JobManager(trainer=train_in_process, weights_dir={str(tmp_path)!r})\n"
             "job = m.wait(m.submit(tiny_config(steps=4)).id, timeout=300)\n"
+            "from pathlib import Path; from explorer.gallery_index import read_index\n"
+            "from explorer.ui import train_presets as tp  # the finished run's 'too short' note names the gallery's budget\n"
+            "assert 'steps of' in tp.gallery_budget('conv', [r.config for r in read_index(Path('checkpoints'))])\n"
             "print(job.state, job.run.model is None, 'torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]

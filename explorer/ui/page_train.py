@@ -9,7 +9,7 @@ from ..jobs import Busy
 from ..protocols import FINAL
 from . import train_presets as tp
 from .figures import curves_figure
-from .runs import MAX_TRAININGS, job_manager
+from .runs import MAX_TRAININGS, gallery_index, job_manager
 
 
 def _slider(name: str, value=None, **kw):
@@ -208,7 +208,7 @@ def progress_panel(job_id: str, links: dict) -> None:
         reasons = tp.too_short_reasons(snap["config"], snap["history"], snap["metrics"])
         if reasons:
             st.warning(f"Too short to mean much: {'; '.join(reasons)}. Metrics this early describe the start of "
-                       f"training, not the settings ({tp.gallery_budget(snap['config'].model.decoder)}).")
+                       f"training, not the settings ({tp.gallery_budget(snap['config'].model.decoder, [r.config for r in gallery_index()])}).")
 
 
 @st.fragment(run_every=CURVES_EVERY)

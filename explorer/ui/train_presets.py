@@ -7,7 +7,6 @@ for the recipe, ``explorer.recipes`` for collapse and its cure, as the gallery t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from .. import recipes
 from ..config import ModelConfig, RunConfig, TrainConfig, knob_of
@@ -150,12 +149,8 @@ def too_short_reasons(config: RunConfig, history: dict, metrics: dict) -> list[s
     return reasons
 
 
-@lru_cache(maxsize=None)
-def gallery_budget(decoder: str) -> str:
-    """What the gallery trained with this decoder (or its nearest kind), in words; the panel asks every tick."""
-    from ..gallery import ENTRIES
-
-    configs = [e.config for e in ENTRIES]
+def gallery_budget(decoder: str, configs: list[RunConfig]) -> str:
+    """What the gallery (``configs``, from its index: no torch) trained with this decoder (or its nearest kind)."""
     nearest = "pixelcnn8" if decoder.startswith("pixelcnn") else ModelConfig().decoder
     same = [c for c in configs if c.model.decoder == decoder] or [c for c in configs if c.model.decoder == nearest]
     c = max(same, key=lambda c: c.train.steps or 0)
