@@ -29,7 +29,12 @@ MAX_MODELS = 8
 
 
 class WorkerError(RuntimeError):
-    """A request the model process could not answer; the message is one line for the page."""
+    """A request the model process could not answer; the message is one line for the page, ``kind`` the class
+    of the exception the child raised (so a caller can say what went wrong as it would in-process)."""
+
+    def __init__(self, message: str, kind: str = "WorkerError"):
+        super().__init__(message)
+        self.kind = kind
 
 
 def answer(run, op: str, args: dict, datasets: dict | None = None):
@@ -120,7 +125,7 @@ class ModelWorker:
                     raise WorkerError(f"the model process exited (code {code}) while answering {op!r}") from None
                 self._last_use = time.monotonic()
                 if kind == "error":
-                    raise WorkerError(value)
+                    raise WorkerError(*value)
                 return value
             raise WorkerError("the model process could not be started")
 
@@ -182,7 +187,7 @@ def _serve() -> None:
                 value = answer(_model(models, source), op, args, datasets)
             reply = ("ok", value)
         except Exception as exc:  # one line back to the page; the worker lives on
-            reply = ("error", _one_line(exc))
+            reply = ("error", (_one_line(exc), exc.__class__.__name__))
         if not send(out, reply):
             break
     out.close()

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from explorer.checkpoint import save_run
+from explorer.config import RunConfig
 from explorer.model_worker import ModelWorker, WorkerError
 from explorer.models import build_model
 from explorer.provenance import file_sha256
@@ -89,3 +90,15 @@ def test_an_idle_process_exits_and_the_next_request_starts_another(checkpoint):
         assert w.call("describe", source) == first and w.starts == 2
     finally:
         w.close()
+
+
+def test_a_failure_in_the_child_names_its_kind_and_the_process_lives_on(worker, checkpoint, tmp_path):
+    """The editor falls back to ±3 sliders when a run's dataset is not on the server, as it did in-process."""
+    _, source, run = checkpoint
+    config = RunConfig.from_dict(run.config.to_dict())
+    config.train.dataset, config.train.data_root = "mnist", str(tmp_path / "nowhere")
+    path = save_run(Run(config=config, model=run.model, status="completed"), tmp_path / "mnist.pt")
+    with pytest.raises(WorkerError) as failed:
+        worker.call("code_ranges", {"path": str(path), "sha256": file_sha256(path)}, kind="data")
+    assert failed.value.kind != "WorkerError" and "\n" not in str(failed.value)
+    assert worker.call("describe", source)["latent_dim"] >= 1 and worker.starts == 1

@@ -112,8 +112,9 @@ def edit_sliders(ref: str, tag: str, run, mean: np.ndarray, active: list[int]) -
         lo, hi = run_models.cached_code_ranges(ref, "data", run)
         header = (f"each spans the 1st–99th percentile of its dimension's posterior means over "
                   f"{RANGE_SAMPLE:,} real images, widened by {WIDEN:.0%} of that width each side")
-    except (OSError, ValueError) as exc:  # e.g. the run's dataset file is not on this server
-        st.info(f"Could not measure this run's code ranges ({exc.__class__.__name__}); the sliders span ±3.")
+    except (OSError, ValueError, run_models.WorkerError) as exc:  # e.g. the run's dataset is not on this server
+        st.info(f"Could not measure this run's code ranges ({getattr(exc, 'kind', exc.__class__.__name__)}); "
+                "the sliders span ±3.")
         lo, hi = [-3.0] * len(mean), [3.0] * len(mean)
         header = "each spans ±3 around the prior mean"
     specs = {d: slider_range(lo[d], hi[d], float(mean[d])) for d in active}
