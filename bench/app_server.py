@@ -22,31 +22,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def process_rss_mb(pid: int) -> float:
-    """Resident memory now of ``pid`` alone (Linux /proc), in MB; 0 where it is gone."""
+def status_mb(pid: int, field: str) -> float | None:
+    """A memory field of ``/proc/<pid>/status`` (``VmRSS``, ``VmHWM``) in MB; None where the process is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return 0.0
+    return None
+
+
+def process_rss_mb(pid: int) -> float:
+    """Resident memory now of ``pid`` alone (Linux /proc), in MB; 0 where it is gone."""
+    return status_mb(pid, "VmRSS") or 0.0
 
 
 def tree_rss_mb(pid: int) -> float:
     """Resident memory now of ``pid`` and all its descendants (Linux /proc), in MB."""
-    total, todo = 0, [pid]
+    total, todo = 0.0, [pid]
     while todo:
         p = todo.pop()
+        total += process_rss_mb(p)
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except OSError:
             continue
-    return total / 1024
+    return total
 
 
 @dataclass
@@ -60,13 +63,7 @@ class AppServer:
 
     def peak_rss_mb(self) -> float | None:
         """The server process's peak resident memory (Linux VmHWM), or None where /proc is not there."""
-        try:
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        return None
+        return status_mb(self.pid, "VmHWM")
 
     def sample_tree(self) -> None:
         """Add up the current resident memory of the server and its descendants; keep the peak."""
