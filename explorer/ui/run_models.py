@@ -54,20 +54,19 @@ class ModelRun:
 def get_run(ref: str) -> tuple[ModelRun | None, str | None]:
     """The run a reference names, ready to encode and decode, or a one-line reason why it cannot be."""
     kind = ref.partition(":")[0]
-    run, path, reason = _weights(ref)
+    run, source, reason = _weights(ref)
     if reason:
         return None, reason
     if run is not None:
         about = answer(run, "describe", {})
         return ModelRun(ref, run.config, dict(run.metrics), about["latent_dim"], about["picture_note"], local=run), None
-    source = {"path": str(path), "sha256": runs.sha256_of(path) or ""}
     try:
         about = _describe(source["path"], source["sha256"])
     except WorkerError as exc:
         return None, str(exc)
     # a sweep run's result.json holds the fresh sample's scores (the worker saves them in both), so the
     # editor and Compare show the same numbers; what the checkpoint holds wins
-    result = runs.sweeps.read_json(path.parent / "result.json") if kind == "s" else None
+    result = runs.sweeps.read_json(Path(source["path"]).parent / "result.json") if kind == "s" else None
     scored = result.get("metrics") if isinstance(result, dict) else None
     metrics = {**(scored if isinstance(scored, dict) else {}), **about["metrics"]}
     return ModelRun(ref, RunConfig.from_dict(about["config"]), metrics, about["latent_dim"], about["picture_note"],
@@ -75,19 +74,23 @@ def get_run(ref: str) -> tuple[ModelRun | None, str | None]:
 
 
 def _weights(ref: str):
-    """(a run with its model in this process, None, None), (None, its weights file, None) or (None, None, why not)."""
+    """(a run with its model in this process, None, None), (None, the model process's source: its weights file
+    and their sha256, None) or (None, None, why not)."""
     kind, _, name = ref.partition(":")
-    if kind != "j":
+    if kind == "j":
+        job = runs.job_manager().get(name)
+        if job is None or job.run is None:
+            return None, None, runs.views_for(ref).error or f"run {name!r} has no weights on this server"
+        if job.run.model is not None:  # trained inside the server (EXPLORER_TRAIN_IN=thread)
+            return job.run, None, None
+        if not job.run.checkpoint or not Path(job.run.checkpoint).is_file():
+            return None, None, f"run {name!r} has no weights on this server"
+        path = Path(job.run.checkpoint)
+    else:
         path, reason = runs.checkpoint_of(ref)
-        return None, path, reason
-    job = runs.job_manager().get(name)
-    if job is None or job.run is None:
-        return None, None, runs.views_for(ref).error or f"run {name!r} has no weights on this server"
-    if job.run.model is not None:  # trained inside the server (EXPLORER_TRAIN_IN=thread)
-        return job.run, None, None
-    if not job.run.checkpoint or not Path(job.run.checkpoint).is_file():
-        return None, None, f"run {name!r} has no weights on this server"
-    return None, Path(job.run.checkpoint), None
+        if path is None:
+            return None, None, reason
+    return None, {"path": str(path), "sha256": runs.sha256_of(path) or ""}, None
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -148,12 +151,11 @@ def traversal_work(ref: str, start: int | None, kind: str):
     (seconds; minutes for an autoregressive decoder), for ``background``; or a one-line reason it cannot.
 
     The run is found here, in the script thread; the work itself calls no Streamlit cache."""
-    run, path, reason = _weights(ref)
+    run, source, reason = _weights(ref)
     if reason:
         return None, reason
     if run is not None:
         return (lambda: answer(run, "traversal", {"start": start, "kind": kind})), None
-    source = {"path": str(path), "sha256": runs.sha256_of(path) or ""}
     pool = worker()
     return (lambda: pool.call("traversal", source, start=start, kind=kind)), None
 
