@@ -23,9 +23,8 @@ import streamlit as st
 from ..config import FACTOR_NAMES
 from ..gallery_index import GalleryRecord, read_index
 from ..jobs import JobManager
-from ..provenance import file_sha256
 from ..sweep.files import CHECKPOINT
-from ..sweep.folder import run_state
+from ..sweep.folder import run_state, sha256_of  # one hash per file version, shared with the sweep's own checks
 from ..view_data import RunViews, ViewsError, load_views, views_path
 from . import sweeps
 from .background import Task, background
@@ -111,20 +110,6 @@ def _sweep(path: str, signature: tuple) -> sweeps.Sweep:
 def _result(path: str, mtime_ns: int, size: int) -> dict | str:
     """One result.json, parsed once per version of the file (a sweep adds runs one at a time)."""
     return sweeps.read_result(path)
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def _sha256(path: str, mtime_ns: int, size: int) -> str:
-    return file_sha256(Path(path))
-
-
-def sha256_of(path: Path) -> str | None:
-    """The file's sha256, hashed once per version of the file; None when it is absent."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return _sha256(str(path), stat.st_mtime_ns, stat.st_size)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
