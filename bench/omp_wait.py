@@ -7,7 +7,8 @@ thread has a core, and a disaster when a peer has been preempted (the spinner bu
 peer needs); sleeping at once (``OMP_WAIT_POLICY=PASSIVE``) is the reverse. ``GOMP_SPINCOUNT`` spins
 that many iterations before sleeping. For each policy: ``python -m explorer train`` alone (the
 trainer's own clock for ``--alone-steps``), then two of the same at once with different seeds
-(``--pair-steps`` each: a second training, a sweep, or a busy neighbour). Policies alternate
+(``--pair-steps`` each: a second training or a sweep), and one beside two processes that keep a core
+busy each (``--pair-steps``: other work on the host, load 4 where the cores are 2). Policies alternate
 within each repeat so a change in the host's load hits them all. The weights do not depend on the
 policy (the same seed gives the same losses).
 """
@@ -19,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 
 from .common import cli_training, publish, row, to_markdown
 
@@ -47,6 +49,22 @@ def train_seconds(policy: dict, steps: int, seeds: list[int]) -> list[float]:
     return [cli_training(out)[1] for out in outs]
 
 
+#: A neighbour that keeps one core busy and holds no lock torch could wait on.
+_BUSY_LOOP = "while True: pass"
+
+
+@contextmanager
+def busy_neighbours(n: int = 2):
+    """``n`` processes computing for the length of the block (another user's work on a shared host)."""
+    procs = [subprocess.Popen([sys.executable, "-c", _BUSY_LOOP]) for _ in range(n)]
+    try:
+        yield
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2)
@@ -56,27 +74,36 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0]
     alone = {name: [] for name in POLICIES}
     pair = {name: [] for name in POLICIES}
+    busy = {name: [] for name in POLICIES}
     for i in range(args.repeats):
         for name, policy in POLICIES.items():
             alone[name] += train_seconds(policy, args.alone_steps, [3])
             pair[name].append(max(train_seconds(policy, args.pair_steps, [1, 2])))
-            print(f"repeat {i + 1}, {name}: alone {alone[name][-1]:.1f} s, pair {pair[name][-1]:.1f} s", flush=True)
+            with busy_neighbours():
+                busy[name] += train_seconds(policy, args.pair_steps, [4])
+            print(f"repeat {i + 1}, {name}: alone {alone[name][-1]:.1f} s, pair {pair[name][-1]:.1f} s, "
+                  f"beside two busy processes {busy[name][-1]:.1f} s", flush=True)
     base_alone = statistics.median(alone[next(iter(POLICIES))])
     rows = []
     for name in POLICIES:
-        a, p = statistics.median(alone[name]), statistics.median(pair[name])
+        a, p, b = statistics.median(alone[name]), statistics.median(pair[name]), statistics.median(busy[name])
         rows += [row(f"{name}: alone, {args.alone_steps} steps", f"{a:.1f} s ({args.alone_steps / a:.1f} steps/s)",
                      f"median of {args.repeats}; against libgomp's default alone", base_alone / a),
                  row(f"{name}: two at once, {args.pair_steps} steps each", f"{p:.1f} s (the slower of the two)",
                      f"median of {args.repeats}; against this policy alone, per step",
-                     (p / args.pair_steps) / (a / args.alone_steps))]
+                     (p / args.pair_steps) / (a / args.alone_steps)),
+                 row(f"{name}: beside two busy processes, {args.pair_steps} steps", f"{b:.1f} s",
+                     f"median of {args.repeats}; against this policy alone, per step",
+                     (b / args.pair_steps) / (a / args.alone_steps))]
     detail = "  \n".join(f"{name}: alone {', '.join(f'{s:.1f}' for s in alone[name])} s; two at once "
-                         f"{', '.join(f'{s:.1f}' for s in pair[name])} s" for name in POLICIES)
+                         f"{', '.join(f'{s:.1f}' for s in pair[name])} s; beside two busy processes "
+                         f"{', '.join(f'{s:.1f}' for s in busy[name])} s" for name in POLICIES)
     body = (f"Load average at the start: {load:.2f}. Each run on torch's default threads (one per core).\n\n"
             + to_markdown(rows) + "\n\nRatios: alone, the default's seconds over this policy's (above 1 is faster); "
-            "two at once, seconds per step against the same policy alone (2 would be a fair share of the cores).\n\n"
+            "two at once and beside two busy processes, seconds per step against the same policy alone (2 would be a fair "
+            "share of the cores).\n\n"
             + detail)
-    publish("omp_wait", "OpenMP wait policy: a training alone and two at once", "bench.omp_wait", argv, body)
+    publish("omp_wait", "OpenMP wait policy: a training alone, two at once, and beside other work", "bench.omp_wait", argv, body)
     return 0
 
 
