@@ -1,6 +1,7 @@
 """The gallery command writes checkpoints and an index a dashboard can rely on."""
 import io
 import json
+import shutil
 
 import pytest
 import torch
@@ -14,20 +15,48 @@ from explorer.provenance import file_sha256
 TINY = ("--latent-dim", "3", "--batch-size", "8", "--eval-samples", "64", "--log-every", "2", "--steps", "2")
 
 
+ENTRIES = (
+    tiny.entry("a", "β = 1", "beta-ladder", ("--beta", "1", *TINY)),
+    tiny.entry("b", "AR collapse", "collapse", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4", *TINY)),
+)
+
+
+def _tiny_settings(mp):
+    mp.setattr(gallery, "ENTRIES", ENTRIES)
+    mp.setattr(gallery, "EVAL_SAMPLES", 200)
+    mp.setattr(views, "EXTRA", tiny.SMALL_EXTRA)  # the slow scores of tiny runs' views on a small sample
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """`explorer gallery` run once for the module (its training and scoring are what cost); each test that
+    changes the folder works on a copy of it (``copy_built``)."""
+    out = tmp_path_factory.mktemp("built-gallery")
+    with pytest.MonkeyPatch.context() as mp:
+        _tiny_settings(mp)
+        assert main(["gallery", "--out", str(out)]) == 0
+    return out
+
+
 @pytest.fixture
 def tiny_gallery(monkeypatch):
-    entries = (
-        tiny.entry("a", "β = 1", "beta-ladder", ("--beta", "1", *TINY)),
-        tiny.entry("b", "AR collapse", "collapse", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4", *TINY)),
-    )
-    monkeypatch.setattr(gallery, "ENTRIES", entries)
-    monkeypatch.setattr(gallery, "EVAL_SAMPLES", 200)
-    monkeypatch.setattr(views, "EXTRA", tiny.SMALL_EXTRA)  # the slow scores of tiny runs' views on a small sample
-    return entries
+    _tiny_settings(monkeypatch)
+    return ENTRIES
 
 
-def test_gallery_writes_index_with_reproducible_commands(tiny_gallery, tmp_path):
-    assert main(["gallery", "--out", str(tmp_path)]) == 0
+def copy_built(built, out):
+    """The module's gallery copied into ``out``, its index naming ``out`` wherever it named the folder it was built
+    in (the commands' --out): what `explorer gallery --out <out>` writes."""
+    for f in built.iterdir():
+        if f.name == "index.json":
+            (out / f.name).write_text(f.read_text().replace(str(built), str(out)))
+        else:
+            shutil.copy2(f, out / f.name)
+    return out
+
+
+def test_gallery_writes_index_with_reproducible_commands(built):
+    tmp_path = built  # read only
     index = json.loads((tmp_path / "index.json").read_text())
     assert [r["name"] for r in index["runs"]] == ["a", "b"]
     for entry in index["runs"]:
@@ -36,22 +65,21 @@ def test_gallery_writes_index_with_reproducible_commands(tiny_gallery, tmp_path)
         assert entry["config"]["objective"]["beta"] == 1.0 and entry["role"] in ("beta-ladder", "collapse")
         assert set(entry["metrics"]) >= {"mig", "active_units", "kl", "recon"}
         assert entry["command"].startswith("python -m explorer train ")
+        assert entry["command"].endswith(f"--out {tmp_path / entry['file']}")
         assert run.history["step"][-1] == 2
-        from explorer.provenance import file_sha256
-
         assert entry["provenance"]["sha256"] == file_sha256(tmp_path / entry["file"])  # provenance from the start
         assert entry["provenance"]["versions"]["torch"] and entry["provenance"]["metrics"]["samples"] == 200
 
 
-def test_retraining_one_entry_keeps_the_others(tiny_gallery, tmp_path):
-    assert main(["gallery", "--out", str(tmp_path)]) == 0
-    assert main(["gallery", "--out", str(tmp_path), "--only", "b"]) == 0
+def test_retraining_one_entry_keeps_the_others(built, tiny_gallery, tmp_path):
+    copy_built(built, tmp_path)
+    assert main(["gallery", "--out", str(tmp_path), "--only", "a"]) == 0  # the first: replaced in place, not appended
     assert [r["name"] for r in json.loads((tmp_path / "index.json").read_text())["runs"]] == ["a", "b"]
     assert main(["gallery", "--out", str(tmp_path), "--only", "nope"]) == 2
 
 
-def test_rescore_re_evaluates_without_retraining(tiny_gallery, tmp_path):
-    assert main(["gallery", "--out", str(tmp_path)]) == 0
+def test_rescore_re_evaluates_without_retraining(built, tiny_gallery, tmp_path):
+    copy_built(built, tmp_path)
     weights = (tmp_path / "a.pt").read_bytes()
     index = json.loads((tmp_path / "index.json").read_text())
     for record in index["runs"]:  # as written before that metric existed: in the index and in the checkpoint
@@ -87,15 +115,16 @@ def test_shipped_index_commands_reproduce_their_checkpoints_configs():
         assert config.key() == RunConfig.from_dict(record["config"]).key(), record["name"]
 
 
-def test_rescore_adopts_a_checkpoint_trained_by_an_entrys_command_and_refuses_any_other(tiny_gallery, tmp_path, monkeypatch):
-    assert main(["gallery", "--out", str(tmp_path), "--only", "a"]) == 0
+def test_rescore_adopts_a_checkpoint_trained_by_an_entrys_command_and_refuses_any_other(built, tiny_gallery, tmp_path,
+                                                                                      monkeypatch):
+    copy_built(built, tmp_path)
     twin = tiny.entry("a2", "β = 1 again", "seed-spread", ("--beta", "1", *TINY))  # the same command as "a"
     odd = tiny.entry("c", "β = 2", "beta-ladder", ("--beta", "2", *TINY))
     monkeypatch.setattr(gallery, "ENTRIES", (*tiny_gallery, twin, odd))
     (tmp_path / "a2.pt").write_bytes((tmp_path / "a.pt").read_bytes())  # trained elsewhere, copied in
     assert main(["gallery", "--out", str(tmp_path), "--rescore", "--only", "a2"]) == 0
     runs = {r["name"]: r for r in json.loads((tmp_path / "index.json").read_text())["runs"]}
-    assert set(runs) == {"a", "a2"}
+    assert set(runs) == {"a", "b", "a2"}  # a2 adopted, nothing else added
     assert runs["a2"]["role"] == "seed-spread" and runs["a2"]["command"].endswith("--out " + str(tmp_path / "a2.pt"))
     assert runs["a2"]["metrics"] == runs["a"]["metrics"] and runs["a2"]["train_seconds"] > 0
 
@@ -133,10 +162,11 @@ def _rewrite(path):
     save_run(run, path)
 
 
-def test_a_changed_file_is_refused_by_stamp_rescore_and_views_until_accepted_with_a_reason(tiny_gallery, tmp_path, capsys):
+def test_a_changed_file_is_refused_by_stamp_rescore_and_views_until_accepted_with_a_reason(
+        built, tiny_gallery, tmp_path, capsys):
     """A gallery file changed after it was recorded (issue 26): nothing that reads it or records it goes on silently; --accept
     records the change and why, and the file is trusted again."""
-    assert main(["gallery", "--out", str(tmp_path)]) == 0
+    copy_built(built, tmp_path)
     _rewrite(tmp_path / "a.pt")
     index = (tmp_path / "index.json").read_bytes()
     capsys.readouterr()
