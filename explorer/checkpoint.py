@@ -42,7 +42,7 @@ def save_run(run: Run, path: str | Path) -> Path:
         "format": FORMAT,
         "version": VERSION,
         "config": run.config.to_dict(),
-        "state_dict": {k: v.detach().clone() for k, v in run.model.state_dict().items()},
+        "state_dict": {k: v.detach().cpu().clone() for k, v in run.model.state_dict().items()},  # loads anywhere
         "history": _plain(run.history),
         "metrics": _plain(run.metrics),
         "status": run.status,

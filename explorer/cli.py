@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .code_ranges import RANGE_HELP, RANGE_KINDS
+from .device import HELP as DEVICE_HELP
 from .flags import add_train_flags, config_from_args
 from .models import DECODERS
 from .outputs import (default_out, one_line_os_errors, refuse_other_run, save_trained, writable_file,
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--force", action="store_true",
                     help="replace an existing --out that holds another run (the same run is replaced without it)")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
+    tr.add_argument("--device", default="auto", help="where it trains: " + DEVICE_HELP)
 
     ev = sub.add_parser("eval", help="evaluate a checkpoint on a fresh sample")
     ev.add_argument("path", type=Path)
@@ -46,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--samples", type=int, default=CLI.samples, help=f"size of the evaluation sample (default {CLI.samples})")
     ev.add_argument("--seed", type=int, default=CLI.seed, help=f"seed of the evaluation sample (default {CLI.seed})")
     ev.add_argument("--full", action="store_true", help="also DCI, SAP and the FactorVAE score (slower)")
+    ev.add_argument("--device", default="auto", help="where the model encodes and decodes: " + DEVICE_HELP)
 
     da = sub.add_parser("data", help="write dSprites images in the original .npz layout")
     da.add_argument("--out", type=Path, required=True, help="an .npz file")
@@ -107,18 +110,20 @@ def main(argv: list[str] | None = None) -> int:
 
 @one_line_os_errors
 def _train(args) -> int:
+    from .device import resolve
     from .trainer import train
 
     config = config_from_args(args)
     config.validate()
+    device = resolve(args.device)
     out = writable_file(args.out or default_out(config))
     refuse_other_run(out, config, args.force)
     bar = None if args.quiet else _ProgressBar()
-    run = train(config, on_progress=bar)
+    run = train(config, on_progress=bar, device=device)
     if bar:
         bar.close()
     m = run.metrics
-    summary = f"{run.status}: {m['steps']} steps, {m['seconds']:.1f} s; KL {m['kl']:.2f} nats, active units {m['active_units']}, recon {m['recon']:.1f}"
+    summary = f"{run.status}: {m['steps']} steps, {m['seconds']:.1f} s on {m['device']}; KL {m['kl']:.2f} nats, active units {m['active_units']}, recon {m['recon']:.1f}"
     if "mig" in m:
         summary += f", MIG {m['mig']:.3f}"
     print(summary + (f" ({run.reason})" if run.reason else ""))
@@ -131,15 +136,17 @@ def _eval(args) -> int:
     """The registered metrics (explorer.metric_registry) lead, in table order; every other number follows."""
     from .checkpoint import load_run
     from .data import load_dataset
+    from .device import describe, recorded, resolve
     from .evaluation import evaluate_run
     from .metric_registry import ordered
 
+    device = resolve(args.device)
     run = load_run(args.path)
     t = run.config.train
     dataset = load_dataset(t.dataset, t.npz_path, t.data_root, t.download)
     if args.samples < 2:
         raise ValueError("--samples must be at least 2")
-    result = ordered(evaluate_run(run, dataset, n=args.samples, seed=args.seed, full=args.full))
+    result = ordered(evaluate_run(run, dataset, n=args.samples, seed=args.seed, full=args.full, device=device))
     if args.json:
         print(json.dumps(result))
     else:
@@ -148,6 +155,7 @@ def _eval(args) -> int:
                 print(f"{key:>22}: {value}")
             elif key == "pinned_mi":
                 print(f"{key:>22}: " + ", ".join(f"{name} {v:.2f}" for name, v in value.items()))
+        print(f"{'device':>22}: {describe(device)} (trained on {recorded(run.metrics)})")
     return 0
 
 

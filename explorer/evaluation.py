@@ -14,6 +14,7 @@ import torch
 
 from . import metrics as M
 from .data import ImageDataset
+from .device import model_device, on_device
 from .models import VAE
 from .objective import bernoulli_nll
 from .supervision import pinned_dims, pinned_mi
@@ -38,27 +39,29 @@ def draw_eval_sample(dataset: ImageDataset, n: int, seed: int) -> EvalSample:
 
 @torch.no_grad()
 def encode(model: VAE, images: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior means and log-variances, (N, D) each; small chunks keep each layer's activations in the CPU
-    cache, which is faster than large ones (bench.app_speed)."""
+    """Posterior means and log-variances, (N, D) each, as CPU arrays whatever the model's device; small chunks
+    keep each layer's activations in the CPU cache, which is faster than large ones (bench.app_speed)."""
     model.eval()
+    device = model_device(model)
     mus, logvars = [], []
     for i in range(0, len(images), batch_size):
-        mu, logvar = model.encoder(torch.from_numpy(images[i:i + batch_size]))
+        mu, logvar = model.encoder(torch.from_numpy(images[i:i + batch_size]).to(device))
         mus.append(mu)
         logvars.append(logvar)
-    return torch.cat(mus).numpy(), torch.cat(logvars).numpy()
+    return torch.cat(mus).cpu().numpy(), torch.cat(logvars).cpu().numpy()
 
 
 @torch.no_grad()
 def reconstruction_nll(model: VAE, images: np.ndarray, seed: int, batch_size: int = 128) -> float:
     """Mean Bernoulli NLL (nats, summed over pixels) with z drawn from q(z|x): the distortion D."""
     model.eval()
-    gen = torch.Generator().manual_seed(seed)
+    device = model_device(model)
+    gen = torch.Generator().manual_seed(seed)  # on the CPU: the same draws on every device
     total = 0.0
     for i in range(0, len(images), batch_size):
-        x = torch.from_numpy(images[i:i + batch_size])
+        x = torch.from_numpy(images[i:i + batch_size]).to(device)
         mu, logvar = model.encoder(x)
-        z = mu + torch.randn(mu.shape, generator=gen) * torch.exp(0.5 * logvar)
+        z = mu + torch.randn(mu.shape, generator=gen).to(device) * torch.exp(0.5 * logvar)
         total += bernoulli_nll(model.decoder(z, x), x).sum().item()
     return total / max(len(images), 1)
 
@@ -138,6 +141,8 @@ def evaluate(model: VAE, dataset: ImageDataset, n: int = 10_000, seed: int = 0, 
     return out
 
 
-def evaluate_run(run, dataset: ImageDataset, **kwargs) -> dict:
-    """:func:`evaluate` for a trained run, adding its pinned dimensions' scores where it was trained with labels."""
-    return evaluate(run.model, dataset, pinned=pinned_dims(run.config, dataset.factor_names), **kwargs)
+def evaluate_run(run, dataset: ImageDataset, device=None, **kwargs) -> dict:
+    """:func:`evaluate` for a trained run, adding its pinned dimensions' scores where it was trained with labels;
+    on ``device`` (None: where its model is), the model back where it was afterwards."""
+    with on_device(run.model, device) as model:
+        return evaluate(model, dataset, pinned=pinned_dims(run.config, dataset.factor_names), **kwargs)

@@ -151,9 +151,12 @@ class JobManager:
 
     # --- the worker -------------------------------------------------------------------------
     def _work(self, job: Job) -> None:
-        trainer = self._trainer
+        trainer, device = self._trainer, None
         if trainer is None:  # train here; a child-process trainer keeps torch out of this process
+            from .train_process import train_device
             from .trainer import train as trainer
+
+            device = train_device()  # resolved in the try below: a device this host lacks fails the job
         if self.threads:
             # a server's trainings share its cores with its page reruns (and, on a small box, a browser):
             # torch's spinning worker threads then wait on each other, so fewer threads train faster
@@ -182,6 +185,11 @@ class JobManager:
             self.weights_dir.mkdir(parents=True, exist_ok=True)
             extra["out"] = self.weights_dir / f"{job.id}.pt"
         try:
+            if device is not None:
+                from .device import resolve
+                from .train_process import DEVICE_ENV
+
+                extra["device"] = resolve(device, what=DEVICE_ENV)
             run = trainer(job.config, on_progress=on_progress, stop=job.cancel.is_set, **extra)
             if getattr(run, "views", None) is None and self._describe is not None:
                 on_step(job.step, 1.0, "drawing")

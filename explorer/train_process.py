@@ -29,6 +29,13 @@ if TYPE_CHECKING:
 STEP_REPORT_SECONDS = 0.25
 #: How often the parent checks ``stop()`` while it waits for a message (a dead child shows as end-of-output).
 _POLL_SECONDS = 0.1
+#: The app's training device (explorer.device: auto, cpu, cuda, cuda:N), resolved in the child: no torch here.
+DEVICE_ENV = "EXPLORER_TRAIN_DEVICE"
+
+
+def train_device() -> str:
+    """The device name the app's trainings ask for (``$EXPLORER_TRAIN_DEVICE``, default auto), unresolved."""
+    return os.environ.get(DEVICE_ENV, "auto")
 
 
 def child_environment() -> dict[str, str]:
@@ -39,12 +46,13 @@ def child_environment() -> dict[str, str]:
 
 
 def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=None, threads: int | None = None,
-                     views: bool = False, out=None) -> "Run":
+                     views: bool = False, out=None, device: str | None = None) -> "Run":
     """``train(config, …)`` run in a fresh ``python -m explorer.train_process``; ``stop()`` is polled here
     and passed on. ``threads`` sets the child's torch threads (None: torch's default); with ``views`` the
     child also computes the run's views (``explorer.views.job_views``) and the run comes back with them; with
-    ``out`` the child saves the weights there and the run comes back without a model (``Run.checkpoint``). Raises
-    RuntimeError with the child's own message if it fails, or if it dies without a result.
+    ``out`` the child saves the weights there and the run comes back without a model (``Run.checkpoint``);
+    ``device`` (None: :func:`train_device`) is resolved by the child. Raises RuntimeError with the child's own
+    message if it fails (a device it does not have included), or if it dies without a result.
 
     A plain subprocess, not multiprocessing: spawn would re-import the server's ``__main__``."""
     child = subprocess.Popen([sys.executable, "-m", "explorer.train_process"], stdin=subprocess.PIPE,
@@ -53,7 +61,8 @@ def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=Non
     threading.Thread(target=_relay, args=(child.stdout, messages), daemon=True, name="train-relay").start()
     try:
         _send(child.stdin, {"config": config.to_dict(), "threads": threads, "views": views,
-                            "out": str(out) if out is not None else None})
+                            "out": str(out) if out is not None else None,
+                            "device": device if device is not None else train_device()})
         cancelled = False
         while True:
             if not cancelled and stop is not None and stop():
@@ -132,10 +141,12 @@ def _child() -> None:
         threading.Thread(target=listen, daemon=True).start()
         import torch
 
+        from .device import resolve
         from .trainer import train
 
         if job["threads"]:
             torch.set_num_threads(job["threads"])
+        device = resolve(job.get("device") or "auto", what=DEVICE_ENV)
         last = [0.0, None]
 
         def on_step(step: int, fraction: float, phase: str) -> None:
@@ -147,7 +158,8 @@ def _child() -> None:
         def on_progress(run, fraction: float) -> None:
             send(("progress", (run.history, fraction)))  # pickled at once: a snapshot, no copy needed
 
-        run = train(RunConfig.from_dict(job["config"]), on_progress=on_progress, stop=stop.is_set, on_step=on_step)
+        run = train(RunConfig.from_dict(job["config"]), on_progress=on_progress, stop=stop.is_set, on_step=on_step,
+                    device=device)
         views = None
         if job.get("views"):  # what the pages will show, drawn here so the server never decodes for a visitor
             from .views import job_views

@@ -5,6 +5,7 @@ step budget, stoppable between steps, and safe: a non-finite loss or gradient st
 run with a reason and restores the last good weights, so nothing corrupt is ever saved.
 ``on_progress`` sees each history point; the optional ``on_step`` sees every step and each
 phase, cheaply (no evaluation, no history row), so a progress bar can move between points.
+``device`` (explorer.device) is where it trains; the returned model is always on the CPU.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import torch
 
 from .config import RunConfig
 from .data import ImageDataset, load_dataset
+from .device import describe
 from .evaluation import code_diagnostics, draw_eval_sample, encode, evaluate
 from .models import build_model
 from .objective import loss_for
@@ -35,16 +37,19 @@ PHASES = ("preparing", "training", "evaluating")
 
 
 def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn | None = None,
-          dataset: ImageDataset | None = None, final_eval: bool = True, on_step: StepFn | None = None) -> Run:
+          dataset: ImageDataset | None = None, final_eval: bool = True, on_step: StepFn | None = None,
+          device=None) -> Run:
     """Train a β-VAE as ``config`` says; ``on_progress(run, fraction)`` is called at every log point,
-    ``on_step(step, fraction, phase)`` at every step and when the phase changes."""
+    ``on_step(step, fraction, phase)`` at every step and when the phase changes. ``device``: a torch.device
+    (explorer.device.resolve; None: the CPU); it is recorded in ``run.metrics["device"]``."""
     config.validate()
+    device = torch.device("cpu") if device is None else torch.device(device)
     t = config.train
     if on_step is not None:
         on_step(0, 0.0, "preparing")  # loading data, drawing the evaluation sample, scoring the untrained model
     if dataset is None:
         dataset = load_dataset(t.dataset, t.npz_path, t.data_root, t.download)
-    model, gen = _seeded_model(config)
+    model, gen = _seeded_model(config, device)
     rng = np.random.default_rng(t.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
     loss = loss_for(config.objective, t.steps)
@@ -99,12 +104,12 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
         indices = dataset.sample_indices(t.batch_size, rng)
         if pool is not None:  # the first images of the batch come from the labelled pool
             indices[: t.label_batch], targets = pool.sample(t.label_batch)
-        x = torch.from_numpy(dataset.images(indices))
+        x = torch.from_numpy(dataset.images(indices)).to(device)
         x = x.contiguous(memory_format=torch.channels_last)
         logits, mu, logvar, z = model.forward_with_code(x, generator=gen)
         parts = loss(logits, x, mu, logvar, progress(), z=z)
         if pool is not None:
-            parts.label = label_loss(mu[: t.label_batch], targets)
+            parts.label = label_loss(mu[: t.label_batch], targets.to(device))
             parts.loss = parts.loss + config.objective.label_weight * parts.label
         if not torch.isfinite(parts.loss):
             _diverged(run, model, good_state, step, "the loss became non-finite")
@@ -140,7 +145,9 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
         run.metrics = evaluate(model, dataset, n=t.eval_samples, seed=FINAL.for_seed(t.seed).seed,
                                recon_samples=min(500, t.eval_samples),
                                pinned=pinned)
-    run.metrics.update(steps=step, seconds=elapsed, images=step * t.batch_size, status=run.status)
+    model.to("cpu")  # a checkpoint, the views and a training child's pipe all take CPU weights
+    run.metrics.update(steps=step, seconds=elapsed, images=step * t.batch_size, status=run.status,
+                       device=describe(device))
     model.eval()
     return run
 
@@ -149,14 +156,17 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
 _BUILD_LOCK = threading.Lock()
 
 
-def _seeded_model(config: RunConfig):
+def _seeded_model(config: RunConfig, device):
     """(model, generator): the weights drawn from the seed, and a generator of the training's own that
     continues the seed's stream exactly where initialisation left it (so a lone training draws the same
-    numbers as ever, and two at once cannot reseed each other)."""
+    numbers as ever, and two at once cannot reseed each other).
+
+    Both are made on the CPU whatever the device: the weights start the same, and the reparameterisation
+    noise is drawn on the CPU and copied over (explorer.models.vae), one stream per seed on every device."""
     with _BUILD_LOCK:
         torch.manual_seed(config.train.seed)
         # channels-last convolutions run faster on this CPU's oneDNN kernels (bench/throughput)
-        model = build_model(config.model).to(memory_format=torch.channels_last)
+        model = build_model(config.model).to(device=device, memory_format=torch.channels_last)
         gen = torch.Generator()
         gen.set_state(torch.get_rng_state())
     return model, gen
@@ -187,7 +197,7 @@ class _Accumulator:
             self.sums[key] = self.sums.get(key, 0.0) + value
         if parts.label is not None:
             self.sums["label_loss"] = self.sums.get("label_loss", 0.0) + parts.label.item()
-        dims = parts.kl_per_dim.numpy().astype(float)
+        dims = parts.kl_per_dim.cpu().numpy().astype(float)
         self.kl_dims = dims if self.kl_dims is None else self.kl_dims + dims
         self.last = {"kl_weight": parts.weight, "capacity": parts.capacity, "lr": lr}
 

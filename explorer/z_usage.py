@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .device import model_device
 from .models import VAE
 
 #: Prior codes per image and the images behind the summary number (``z_usage``).
@@ -33,19 +34,20 @@ def z_usage_maps(model: VAE, images: np.ndarray, prior_codes: int = PRIOR_CODES,
     if images.ndim != 4 or images.shape[1:] != (1, 64, 64):
         raise ValueError(f"images must be (N, 1, 64, 64), got {images.shape}")
     model.eval()
-    gen = torch.Generator().manual_seed(seed)
+    device = model_device(model)
+    gen = torch.Generator().manual_seed(seed)  # on the CPU: the same draws on every device
     maps = np.zeros((len(images), 64, 64), dtype=np.float32)
     for i in range(0, len(images), batch):
-        x = torch.from_numpy(images[i:i + batch])
+        x = torch.from_numpy(images[i:i + batch]).to(device)
         mu, _ = model.encoder(x)
         if not torch.isfinite(mu).all():
             raise ValueError("the encoder returned NaN or infinite codes")
         own = -F.binary_cross_entropy_with_logits(model.decoder(mu, x), x, reduction="none")
         others = torch.zeros_like(own)
         for _ in range(prior_codes):
-            z = torch.randn(mu.shape, generator=gen)
+            z = torch.randn(mu.shape, generator=gen).to(device)
             others += -F.binary_cross_entropy_with_logits(model.decoder(z, x), x, reduction="none")
-        maps[i:i + len(x)] = (own - others / prior_codes)[:, 0].numpy()
+        maps[i:i + len(x)] = (own - others / prior_codes)[:, 0].cpu().numpy()
     return maps, maps.reshape(len(maps), -1).sum(axis=1)
 
 

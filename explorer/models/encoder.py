@@ -43,6 +43,6 @@ def with_coordinates(x: torch.Tensor) -> torch.Tensor:
     """CoordConv (Liu et al. 2018): the image plus two channels holding each pixel's column and row in
     [−1, 1], so a convolution can read where a sprite is instead of inferring it from padding."""
     b, _, h, w = x.shape
-    rows = torch.linspace(-1.0, 1.0, h, dtype=x.dtype).view(1, 1, h, 1).expand(b, 1, h, w)
-    cols = torch.linspace(-1.0, 1.0, w, dtype=x.dtype).view(1, 1, 1, w).expand(b, 1, h, w)
+    rows = torch.linspace(-1.0, 1.0, h, dtype=x.dtype, device=x.device).view(1, 1, h, 1).expand(b, 1, h, w)
+    cols = torch.linspace(-1.0, 1.0, w, dtype=x.dtype, device=x.device).view(1, 1, 1, w).expand(b, 1, h, w)
     return torch.cat([x, cols, rows], dim=1)

@@ -27,7 +27,10 @@ class VAE(nn.Module):
     def forward_with_code(self, x: torch.Tensor, generator: torch.Generator | None = None):
         """:meth:`forward` plus the posterior sample z it decoded (the total-correlation estimate needs it)."""
         mu, logvar = self.encoder(x)
-        noise = torch.randn(mu.shape, generator=generator, dtype=mu.dtype) if generator is not None else torch.randn_like(mu)
+        if generator is not None:  # a CPU generator on every device: the same noise wherever the model is
+            noise = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=generator.device).to(mu.device)
+        else:
+            noise = torch.randn_like(mu)
         z = mu + noise * torch.exp(0.5 * logvar)
         return self.decoder(z, x), mu, logvar, z
 

@@ -49,7 +49,7 @@ def make_backend(options: Options):
     if options.backend == "ray":
         from .ray_backend import RayBackend
 
-        return RayBackend(options.workers, options.address, options.max_attempts)
+        return RayBackend(options.workers, options.address, options.max_attempts, options.device)
     from .local import LocalBackend
 
     return LocalBackend(options.workers)

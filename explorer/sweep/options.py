@@ -33,6 +33,7 @@ class Options:
     keep_weights: str = "all"
     eval_n: int = FRESH.samples
     address: str | None = None
+    device: str = "auto"         # explorer.device; validated() resolves it where the workers run (see sweep_device)
 
     def validated(self) -> "Options":
         """These options with the worker count resolved; ValueError (one line) for ones that cannot work."""
@@ -47,12 +48,35 @@ class Options:
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
+        device = sweep_device(self.device, self.backend, self.address)
         writable_folder(Path(self.out))  # a file, a path under one, read-only, /proc: one line before anything
         workers = self.workers
         if workers is None and not (self.backend == "ray" and self.address):
             workers = cpu_cores()
         return Options(Path(self.out).resolve(), self.backend, workers, self.max_attempts, self.keep_weights,
-                       self.eval_n, self.address)
+                       self.eval_n, self.address, device)
+
+
+def sweep_device(name: str, backend: str, address: str | None) -> str:
+    """The device name every task of a sweep gets; ValueError (one line) when it cannot work.
+
+    On this machine (the local backend, a local Ray instance) it is resolved here, so ``cuda`` without a GPU
+    is refused before anything trains; a local worker keeps ``cuda:N``. Ray assigns each task its GPU, so
+    with Ray it is ``cuda`` (``cuda:N`` is refused); joining a cluster (``--address``), ``auto`` and
+    ``cuda`` are left to the Ray backend, which asks the cluster for its GPUs (ray_backend.RayBackend.start).
+    """
+    from ..device import check_name, resolve
+
+    text = check_name(name)
+    if backend == "ray" and text.startswith("cuda:"):
+        raise ValueError(f"--device {text} names a GPU of this machine; with --backend ray give --device cuda "
+                         f"(Ray hands each task its GPU)")
+    if backend == "ray" and address:
+        return text
+    device = resolve(text)
+    if device.type == "cpu" or backend == "ray":
+        return device.type
+    return str(device)
 
 
 def add_sweep_flags(parser: argparse.ArgumentParser) -> None:
@@ -72,6 +96,9 @@ def add_sweep_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-weights", choices=KEEP_WEIGHTS, default="all",
                         help="which runs keep checkpoint.pt: all, none, or only the smallest seed of each other "
                         "combination (default: all)")
+    parser.add_argument("--device", default="auto", help="where each run trains and is scored: auto (a GPU when "
+                        "there is one, else the CPU), cpu, cuda or cuda:N; the local workers share that GPU, Ray "
+                        "tasks take an even share of the GPUs it sees (docs/cli.md; default: auto)")
     parser.add_argument("--eval-n", type=int, default=FRESH.samples,
                         help=f"images in each run's fresh scoring sample, seed 1000 + the run's seed (default: "
                         f"{FRESH.samples}, explorer.protocols.FRESH; fewer only for smoke tests)")
@@ -79,4 +106,4 @@ def add_sweep_flags(parser: argparse.ArgumentParser) -> None:
 
 def options_from_args(args: argparse.Namespace) -> Options:
     return Options(args.out, args.backend, args.workers, args.max_attempts, args.keep_weights, args.eval_n,
-                   args.address).validated()
+                   args.address, args.device).validated()

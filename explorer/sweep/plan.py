@@ -94,7 +94,8 @@ def make_plan(grid: Grid, out: Path, options: Options) -> Plan:
                                command=shlex.join(["python", "-m", "explorer", "train", *to_argv(config)]),
                                attempt=attempts + 1, dispatch=secrets.token_hex(6), keep_weights=keep,
                                eval_n=options.eval_n, backend=options.backend, damaged=damaged or "",
-                               driver=(socket.gethostname(), os.getpid(), start_time(os.getpid()))))
+                               driver=(socket.gethostname(), os.getpid(), start_time(os.getpid())),
+                               device=options.device))
     return plan
 
 

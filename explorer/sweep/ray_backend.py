@@ -1,5 +1,9 @@
 """The Ray backend: each run a Ray core task (``num_cpus=1``) executing the local backend's ``run_one``.
 
+With a CUDA device each task also asks for a share of a GPU (``num_gpus``, :func:`gpu_share`): ``workers``
+tasks spread evenly over the GPUs Ray sees, several to a GPU when there are more workers than GPUs (the runs
+are small); without ``workers`` (a cluster's own count) one GPU each. On the CPU a task asks for no GPU.
+
 Without an address Ray starts a quiet local instance with ``workers`` CPUs; with one it joins a
 running cluster (``ray start --head`` elsewhere), and every node writes its runs straight into the
 sweep folder, which must therefore be on storage every node sees. Ray re-runs a task whose worker
@@ -16,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import signal
 import socket
@@ -23,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 
 from .lifetime import exit_when, proc_stat, start_time
 from .worker import LEFT, Task
@@ -169,18 +175,36 @@ class _Reaper:
             self.proc.wait(timeout=10)
 
 
+def gpu_share(gpus: float, workers: int | None) -> float:
+    """The ``num_gpus`` of one task: an even share of ``gpus`` among ``workers`` tasks at once, at most one GPU
+    (Ray counts GPU fractions in steps of 1/10,000, so a share is rounded down to one)."""
+    if not workers:
+        return 1.0
+    return max(1e-4, min(1.0, math.floor(gpus / workers * 1e4) / 1e4))
+
+
 def _pythonpath() -> str:
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     return os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+
+
+def _local_gpus() -> int:
+    """The GPUs torch sees here, for a local Ray instance (its own detection may miss them)."""
+    import torch
+
+    return torch.cuda.device_count()
 
 
 class RayBackend:
     name = "ray"
     retries_deaths = True  # Ray re-runs the task itself
 
-    def __init__(self, workers: int | None, address: str | None, max_attempts: int):
+    def __init__(self, workers: int | None, address: str | None, max_attempts: int, device: str = "cpu"):
         self.ray = _ray()
         self.workers, self.address, self.max_attempts = workers, address, max_attempts
+        #: options.sweep_device's name: "cpu", "cuda", or (joining a cluster) "auto"; start() settles it
+        self.device = device
+        self.num_gpus = 0.0  # per task
         self.startup_seconds = 0.0
         self.reaper = None
 
@@ -200,15 +224,33 @@ class RayBackend:
         else:
             if sys.platform.startswith("linux"):
                 self.reaper = _Reaper()
+            gpus = {"num_gpus": _local_gpus()} if self.device == "cuda" else {}
             try:
-                self.ray.init(num_cpus=self.workers, runtime_env=env, include_dashboard=False, **quiet)
+                self.ray.init(num_cpus=self.workers, runtime_env=env, include_dashboard=False, **quiet, **gpus)
             except Exception as exc:
                 self._close_reaper()
                 first = (str(exc).strip().splitlines() or [""])[0][:200]
                 raise ValueError(f"could not start a local Ray instance: {exc.__class__.__name__}: {first}") from None
             if self.reaper:
                 self.reaper.update()
+        try:
+            self._settle_device()
+        except ValueError:
+            self.ray.shutdown()
+            self._close_reaper()
+            raise
         self.startup_seconds = time.perf_counter() - clock
+
+    def _settle_device(self) -> None:
+        """The device every task gets and its GPU share, from the GPUs Ray sees; ``cuda`` without any is refused."""
+        if self.device == "cpu":
+            return
+        gpus = float(self.ray.cluster_resources().get("GPU", 0))
+        if not gpus and self.device == "cuda":
+            where = f"the Ray cluster at {self.address}" if self.address else "the local Ray instance"
+            raise ValueError(f"--device cuda: {where} has no GPU; give --device cpu or auto")
+        self.device = "cuda" if gpus else "cpu"
+        self.num_gpus = gpu_share(gpus, self.workers) if gpus else 0.0
 
     def run(self, tasks: list[Task], done, tick) -> None:
         """Submit ``tasks`` (at most ``workers`` in flight when that is set) and report each as it ends, as the
@@ -233,9 +275,10 @@ class RayBackend:
     def _run(self, ray, remote, queue: list, running: dict, done, tick) -> None:
         while queue or running:
             while queue and (self.workers is None or len(running) < self.workers):
-                task = queue.pop(0)
+                task = replace(queue.pop(0), device=self.device)
                 retries = 1 if task.attempt < self.max_attempts else 0
-                ref = remote.options(max_retries=retries, retry_exceptions=False).remote(task)
+                gpu = {"num_gpus": self.num_gpus} if self.num_gpus else {}
+                ref = remote.options(max_retries=retries, retry_exceptions=False, **gpu).remote(task)
                 running[ref] = (task, time.perf_counter())
             ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
             for ref in ready:

@@ -45,6 +45,7 @@ class Task:
     backend: str
     damaged: str = ""   # the one line why its files are set aside before it trains (docs/sweeps.md)
     driver: tuple = ()  # (hostname, pid, start time) of the engine: a task on that host ends when it is gone
+    device: str = "cpu"  # explorer.device's name, resolved by the worker (options.sweep_device)
 
 
 def now() -> str:
@@ -120,6 +121,7 @@ def _train_and_score(task: Task, attempt: int) -> dict:
     from ..checkpoint import save_run
     from ..config import RunConfig
     from ..data import load_dataset
+    from ..device import describe, resolve
     from ..evaluation import evaluate_run
     from ..protocols import FRESH, SWEEP_FRESH
     from ..trainer import train
@@ -127,14 +129,15 @@ def _train_and_score(task: Task, attempt: int) -> dict:
     config = RunConfig.from_dict(task.config)
     t = config.train
     started = now()
+    device = resolve(task.device)
     dataset = load_dataset(t.dataset, t.npz_path, t.data_root, t.download)
     clock = time.perf_counter()
-    run = train(config, dataset=dataset, final_eval=False,
+    run = train(config, dataset=dataset, final_eval=False, device=device,
                 on_progress=lambda r, _: note(task, attempt, int(r.last("step") or 0)))
     train_seconds = time.perf_counter() - clock
     clock = time.perf_counter()
     sample = {"samples": task.eval_n, "seed": FRESH.for_seed(t.seed).seed}
-    scores = evaluate_run(run, dataset, n=sample["samples"], seed=sample["seed"])
+    scores = evaluate_run(run, dataset, n=sample["samples"], seed=sample["seed"], device=device)
     eval_seconds = time.perf_counter() - clock
     measured = {**scores, "steps": run.metrics["steps"]}
     run.metrics.update(scores)
@@ -150,7 +153,7 @@ def _train_and_score(task: Task, attempt: int) -> dict:
         views_seconds = round(time.perf_counter() - clock, 3)
     metrics = {k: measured.get(k) for k in HEADLINE}
     host = {"hostname": socket.gethostname(), "backend": task.backend, "torch": str(torch.__version__),
-            "threads": torch.get_num_threads()}
+            "threads": torch.get_num_threads(), "device": describe(device)}
     timings = {"train_seconds": round(train_seconds, 3), "eval_seconds": round(eval_seconds, 3),
                **({"views_seconds": views_seconds} if views_seconds is not None else {}),
                "started": started, "finished": now()}
