@@ -7,6 +7,17 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))  # test helpers such as dsprites_reference
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_thread_for_shared_fixtures():
+    """Module- and session-scoped fixtures (the tiny galleries, trained models) are set up before the per-test
+    fixture below: without this they trained on every core, which on a loaded 2-core host spins torch's threads
+    against each other (a two-step gallery took minutes) and gives other numbers than a test's own one thread."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(autouse=True)
 def _deterministic_threads():
     """Keep every test on the same thread count so seeded results repeat exactly."""
@@ -14,3 +25,13 @@ def _deterministic_threads():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def app_gallery(tmp_path_factory):
+    """One tiny gallery (tiny_gallery.app_entries) for every page test of the session: building it is what costs
+    (training, scores and views of seven runs). Read only: test_app checks after each test that nothing in it changed;
+    a test that changes gallery files copies them first."""
+    import tiny_gallery as tiny
+
+    return tiny.build(tmp_path_factory, "app-gallery", tiny.app_entries())

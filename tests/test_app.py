@@ -6,7 +6,6 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-import tiny_gallery as tiny
 from explorer import gallery
 from explorer.config import RunConfig
 from explorer.jobs import JobManager
@@ -14,21 +13,11 @@ from explorer.run import Run
 from explorer.ui import page_train, runs
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TINY = ("--latent-dim", "3", "--batch-size", "8", "--eval-samples", "64", "--log-every", "2", "--steps", "2")
 
 
 @pytest.fixture(scope="module")
-def tiny_gallery(tmp_path_factory):
-    entries = (tiny.entry("b1", "β = 1", "beta-ladder", ("--beta", "1", "--decoder", "conv", *TINY)),
-               tiny.entry("b4", "β = 4", "beta-ladder", ("--beta", "4", "--decoder", "conv", *TINY)),
-               tiny.entry("r1", "recipe β = 1", "beta-ladder", ("--beta", "1", *TINY)),
-               tiny.entry("ar", "AR", "collapse", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4", *TINY)),
-               tiny.entry("cu", "AR cured", "cure", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4",
-                                                               "--free-bits", "1", *TINY)),
-               tiny.entry("s0", "seed 0", "seed-spread", ("--decoder", "conv", *TINY)),
-               tiny.entry("p0", "seed 0 + labels", "pinned",
-                                    ("--decoder", "conv", "--labels", "20", "--label-batch", "4", "--pin", "posX,posY", *TINY)))
-    return tiny.build(tmp_path_factory, "gallery", entries)
+def tiny_gallery(app_gallery):
+    return app_gallery  # conftest: b1, b4, r1 (broadcast), ar (collapse), cu (cure), s0 and its pinned twin p0
 
 
 @pytest.fixture(autouse=True)

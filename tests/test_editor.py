@@ -12,7 +12,6 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import tiny_gallery as tiny
 from explorer import gallery
 from explorer.gallery_index import read_index
 from explorer.naming import active_dims
@@ -20,15 +19,10 @@ from explorer.ui import page_editor, run_models, runs
 from explorer.ui.editor_link import (MAX_IMAGE_CHARS, WIDEN, LinkValueError, decode_image, encode_image, format_edits,
                                      nice_step, parse_edits, slider_range)
 
-TINY = ("--decoder", "conv", "--latent-dim", "3", "--batch-size", "8", "--eval-samples", "64", "--log-every", "2",
-        "--steps", "2")
-
 
 @pytest.fixture(scope="module")
-def tiny_gallery(tmp_path_factory):
-    return tiny.build(tmp_path_factory, "editor-gallery",
-                      (tiny.entry("b1", "β = 1", "beta-ladder", ("--beta", "1", *TINY)),
-                       tiny.entry("b4", "β = 4", "beta-ladder", ("--beta", "4", *TINY))))
+def tiny_gallery(app_gallery):
+    return app_gallery  # conftest's tiny gallery; the editor is shown its two conv runs b1 and b4 (below)
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +31,7 @@ def _app_state(tiny_gallery, monkeypatch):
     monkeypatch.setattr(runs, "GALLERY_DIR", tiny_gallery)
     records = read_index(tiny_gallery)
     migs = {"b1": 0.05, "b4": 0.43}  # listed first, β = 1 is what the page used to open on
-    patched = [replace(r, metrics={**r.metrics, "mig": migs[r.name]}) for r in records]
+    patched = [replace(r, metrics={**r.metrics, "mig": migs[r.name]}) for r in records if r.name in migs]
     monkeypatch.setattr(runs, "gallery_index", lambda: patched)
     # two training steps leave no latent informative (signal above its own noise); these tests are about sliders
     # and links, so the page offers Burda's active dimensions instead

@@ -6,12 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import tiny_gallery as tiny
-
 ROOT = Path(__file__).resolve().parents[1]
 SHOW_ONLY = ("lessons", "compare", "ladder", "pinned", "sweep", "about")
 RENDERED = (*SHOW_ONLY, "editor", "train")
-TINY = ("--latent-dim", "3", "--batch-size", "8", "--eval-samples", "64", "--log-every", "2", "--steps", "2")
 
 RENDER = r'''
 import json, sys
@@ -49,13 +46,8 @@ def test_every_page_module_imports_without_torch():
     assert done.stdout.strip() == "False"  # editor and Train load it lazily, when they encode, decode or train
 
 
-def test_every_page_renders_without_torch_in_the_server(tmp_path_factory):
-    gallery = tiny.build(tmp_path_factory, "import-gallery", (
-        tiny.entry("b1", "β = 1", "beta-ladder", ("--beta", "1", "--decoder", "conv", *TINY)),
-        tiny.entry("b4", "β = 4", "beta-ladder", ("--beta", "4", "--decoder", "conv", *TINY)),
-        tiny.entry("ar", "AR", "collapse", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4", *TINY)),
-        tiny.entry("cu", "AR cured", "cure", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4",
-                                              "--free-bits", "1", *TINY))))
+def test_every_page_renders_without_torch_in_the_server(app_gallery):
+    gallery = app_gallery  # conftest's tiny gallery: a conv β ladder, a broadcast rung, collapse and cure, a pinned pair
     done = subprocess.run([sys.executable, "-c", RENDER, str(gallery), ",".join(RENDERED)], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]

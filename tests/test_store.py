@@ -114,32 +114,28 @@ def test_a_run_on_another_dataset_is_shown_with_that_datasets_images(monkeypatch
     assert "data entropy bound" not in charts  # … without dSprites' entropy, which says nothing about another dataset
 
 
-def test_a_gallery_file_that_differs_from_its_recorded_sha256_is_refused_with_one_line(tmp_path_factory, monkeypatch):
+def test_a_gallery_file_that_differs_from_its_recorded_sha256_is_refused_with_one_line(app_gallery, tmp_path_factory,
+                                                                                     monkeypatch):
     import shutil
 
-    import tiny_gallery as tiny
-
-    built = tiny.build(tmp_path_factory, "sha-gallery",
-                       (tiny.entry("a", "β = 1", "beta-ladder", ("--beta", "1", "--decoder", "conv", "--latent-dim", "3",
-                                                                  "--batch-size", "8", "--eval-samples", "64",
-                                                                  "--steps", "2")),))
+    built = app_gallery  # conftest's tiny gallery, read only: the tampered file is a copy
     monkeypatch.setattr(runs, "GALLERY_DIR", built)
-    run, error = run_models.get_run("g:a")
-    assert error is None and run is not None and runs.views_for("g:a").views is not None
+    run, error = run_models.get_run("g:b1")
+    assert error is None and run is not None and runs.views_for("g:b1").views is not None
     from explorer.ui.run_views import provenance_text
 
-    assert "sha256" in provenance_text("g:a") and "Reproduce" in provenance_text("g:a")
+    assert "sha256" in provenance_text("g:b1") and "Reproduce" in provenance_text("g:b1")
     tampered = tmp_path_factory.mktemp("tampered")
     for f in built.iterdir():
         shutil.copy(f, tampered / f.name)
-    with open(tampered / "a.pt", "ab") as f:
+    with open(tampered / "b1.pt", "ab") as f:
         f.write(b"\0")  # still loads as a checkpoint, but it is not the file the index vouches for
     monkeypatch.setattr(runs, "GALLERY_DIR", tampered)
     st.cache_data.clear()
     st.cache_resource.clear()
-    run, error = run_models.get_run("g:a")
+    run, error = run_models.get_run("g:b1")
     assert run is None and "sha256 differs" in error and "\n" not in error
-    found = runs.views_for("g:a")  # the pages refuse it too, though they never load the weights
+    found = runs.views_for("g:b1")  # the pages refuse it too, though they never load the weights
     assert found.views is None and "sha256 differs" in found.error
 
 

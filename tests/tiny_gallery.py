@@ -24,3 +24,21 @@ def build(tmp_path_factory, label: str, entries: tuple) -> object:
 def entry(name: str, title: str, role: str, flags: tuple) -> gallery.GalleryEntry:
     """A gallery entry stated by its ``train`` flags, as a test writes it."""
     return gallery.GalleryEntry(name, title, role, parse_train(flags))
+
+
+#: Flags of a two-step tiny run.
+TINY = ("--latent-dim", "3", "--batch-size", "8", "--eval-samples", "64", "--log-every", "2", "--steps", "2")
+
+
+def app_entries() -> tuple:
+    """The page tests' gallery (conftest's session fixture ``app_gallery``): a conv β ladder, a broadcast rung, the
+    collapsed and the cured autoregressive decoder, a seed and its pinned twin."""
+    return (entry("b1", "β = 1", "beta-ladder", ("--beta", "1", "--decoder", "conv", *TINY)),
+            entry("b4", "β = 4", "beta-ladder", ("--beta", "4", "--decoder", "conv", *TINY)),
+            entry("r1", "recipe β = 1", "beta-ladder", ("--beta", "1", *TINY)),
+            entry("ar", "AR", "collapse", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4", *TINY)),
+            entry("cu", "AR cured", "cure", ("--beta", "1", "--decoder", "pixelcnn1", "--ar-channels", "4",
+                                            "--free-bits", "1", *TINY)),
+            entry("s0", "seed 0", "seed-spread", ("--decoder", "conv", *TINY)),
+            entry("p0", "seed 0 + labels", "pinned",
+                  ("--decoder", "conv", "--labels", "20", "--label-batch", "4", "--pin", "posX,posY", *TINY)))
