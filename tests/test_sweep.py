@@ -75,7 +75,8 @@ def test_a_grid_writes_the_contract_resumes_in_seconds_and_extends(tmp_path, cap
     assert time.perf_counter() - start < 3.0
     assert "0 trained" in capsys.readouterr().out and stamps(out) == before
 
-    assert main(["sweep", "--beta", "1,4", "--seeds", "0,1,2", *TINY, "--out", str(out)]) == 0
+    # no weights kept this time (nor views drawn for them): what is checked is which runs train
+    assert main(["sweep", "--beta", "1,4", "--seeds", "0,1,2", *TINY, "--keep-weights", "none", "--out", str(out)]) == 0
     assert "2 trained" in capsys.readouterr().out
     assert {p: t for p, t in stamps(out).items() if p in before} == before  # the old runs were not touched
     assert json.loads((out / "sweep.json").read_text())["axes"] == {"beta": [1.0, 4.0], "seed": [0, 1, 2]}
@@ -86,7 +87,7 @@ def test_a_failing_run_is_recorded_and_retried_on_the_next_call_up_to_the_limit(
     out = tmp_path / "sweep"
     # MNIST's files are not in /nonexistent: that run fails when it loads its data, the dSprites one trains
     args = ["sweep", "--dataset", "dsprites,mnist", "--data-root", str(tmp_path / "nonexistent"), *TINY,
-            "--max-attempts", "2", "--out", str(out)]
+            "--max-attempts", "2", "--keep-weights", "none", "--out", str(out)]  # no weights: no views to draw
     assert main(args) == 1
     by_dataset = {r["config"]["train"]["dataset"]: r for r in results(out).values()}
     failed, fine = by_dataset["mnist"], by_dataset["dsprites"]
@@ -107,7 +108,7 @@ def test_a_failing_run_is_recorded_and_retried_on_the_next_call_up_to_the_limit(
 
 def test_a_worker_killed_mid_training_loses_only_its_run_which_is_retried(tmp_path):
     out, steps = tmp_path / "sweep", 150
-    flags = [*TINY, "--steps", str(steps), "--seeds", "0,1"]  # the later --steps wins
+    flags = [*TINY, "--steps", str(steps), "--seeds", "0,1", "--keep-weights", "none"]  # the later --steps wins
     proc = subprocess.Popen([sys.executable, "-m", "explorer", "sweep", *flags, "--out", str(out)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -211,7 +212,7 @@ def test_the_ray_backend_without_ray_names_the_extra(tmp_path, capsys, monkeypat
 
 def test_a_setting_fixed_before_and_swept_now_becomes_an_axis_of_every_run(tmp_path):
     out = tmp_path / "sweep"
-    tiny = [*TINY, "--steps", "5", "--log-every", "5"]
+    tiny = [*TINY, "--steps", "5", "--log-every", "5", "--keep-weights", "none"]  # no weights: no views to draw
     assert main(["sweep", "--beta", "4", *tiny, "--out", str(out)]) == 0
     assert main(["sweep", "--beta", "4,8", *tiny, "--out", str(out)]) == 0  # β = 4 is the run already there
     sweep = json.loads((out / "sweep.json").read_text())
