@@ -197,3 +197,26 @@ def test_the_trainer_gives_the_warmup_its_floor_in_steps():
     floored = train(tiny_config(steps=6, warmup_fraction=0.1, warmup_steps=6), final_eval=False)
     assert plain.history["kl_weight"][1] == pytest.approx(4.0)            # 10 % of 6 steps: done at once
     assert floored.history["kl_weight"][1] == pytest.approx(4.0 * 2 / 6)  # ramping over all 6 steps
+
+
+def test_the_optimizer_steps_as_the_one_tensor_at_a_time_adam_does(monkeypatch):
+    """The trainer's Adam runs over all weights at once; the weights must be those of the plain loop, bit for bit
+    (saved runs, shipped checkpoints and the reproducibility promise were trained with the loop)."""
+    fast = train(tiny_config(steps=12), final_eval=False)
+    plain = torch.optim.Adam
+    monkeypatch.setattr(torch.optim, "Adam", lambda params, **kw: plain(params, **{**kw, "foreach": False}))
+    loop = train(tiny_config(steps=12), final_eval=False)
+    for (k, a), b in zip(fast.model.state_dict().items(), loop.model.state_dict().values()):
+        assert torch.equal(a, b), k
+
+
+def test_the_weight_check_tells_finite_from_non_finite():
+    from explorer.trainer import _all_finite
+
+    w = [torch.ones(3, 3), torch.zeros(4)]
+    assert _all_finite(w)
+    for bad in (math.inf, -math.inf, math.nan):
+        broken = [w[0], torch.tensor([0.0, bad, 1.0, 2.0])]
+        assert not _all_finite(broken)
+    huge = [torch.full((8,), 3e38)]  # finite, but its norm is not: the element-wise check decides
+    assert not math.isfinite(torch.linalg.vector_norm(huge[0]).item()) and _all_finite(huge)
