@@ -6,8 +6,11 @@ Each repeat trains the recipe (β = 4) for ``--steps`` steps twice, one after th
 ``python -m explorer train`` in a process of its own, once by pressing Train on the app's Train
 page with one browser watching the progress panel until it says Finished. Both report the
 trainer's own clock (steps / seconds of the training loop, history points included, final
-evaluation excluded), so the ratio compares like with like; legs alternate so a change in the
-host's load hits both. The same seed and step budget train the same weights in both legs.
+evaluation excluded); legs alternate so a change in the host's load hits both. The CLI leg records
+history points as the Train page does for that budget (``explorer.ui.train_presets.pacing``: about ten
+points on a smaller sample below 2,000 steps, the CLI's own 200-step pacing from there on), so both legs
+do the same work and the ratio is the app's own cost: its process, its server and the watching browser.
+``--cli-pacing own`` keeps the CLI's defaults instead, to see what the page's denser curves cost.
 """
 from __future__ import annotations
 
@@ -28,11 +31,20 @@ from .load import BROWSER_ARGS
 APP_PACE = re.compile(r"([\d,]+) steps .*\(([\d.]+) steps/s while training\)")
 
 
-def cli_leg(steps: int, seed: int) -> float:
+def page_pacing(steps: int) -> list[str]:
+    """The CLI flags that record history points as the Train page does for ``steps``."""
+    from explorer.config import TrainConfig
+    from explorer.ui.train_presets import pacing
+
+    log_every, eval_samples = pacing(steps, TrainConfig().log_every, TrainConfig().eval_samples)
+    return ["--log-every", str(log_every), "--eval-samples", str(eval_samples)]
+
+
+def cli_leg(steps: int, seed: int, flags: list[str] = ()) -> float:
     """Steps per second of ``python -m explorer train`` (its own process, torch's default threads)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run([sys.executable, "-m", "explorer", "train", "--beta", "4", "--steps", str(steps),
-                              "--seed", str(seed), "--out", os.path.join(tmp, "run.pt")],
+                              "--seed", str(seed), "--out", os.path.join(tmp, "run.pt"), *flags],
                              capture_output=True, text=True, check=True).stdout
     steps_done, seconds = cli_training(out)
     return steps_done / seconds
@@ -59,16 +71,19 @@ def app_leg(url: str, steps: int, seed: int, timeout_s: float) -> float:
     return float(m.group(2))
 
 
-def run(steps: int, repeats: int, seed: int, threads: list[int], modes: list[str], log=print) -> tuple[list[dict], list[str]]:
+def run(steps: int, repeats: int, seed: int, threads: list[int], modes: list[str], cli_pacing: str = "page",
+        log=print) -> tuple[list[dict], list[str]]:
     """For each server setting (EXPLORER_TRAIN_IN × EXPLORER_TRAIN_THREADS): ``repeats`` pairs of (CLI, app)
-    runs, alternating."""
+    runs, alternating; the CLI records history as the page does unless ``cli_pacing`` is "own"."""
+    flags = page_pacing(steps) if cli_pacing == "page" else []
+    cli_command = " ".join(["python -m explorer train --beta 4 --steps", str(steps), *flags])
     rows, lines = [], []
     for mode, n in [(m, t) for m in modes for t in threads]:
         pairs = []
         with running_app(env={"EXPLORER_TRAIN_THREADS": str(n), "EXPLORER_TRAIN_IN": mode}) as app:
             app_leg(app.url, 100, seed + 1, 600)  # warm-up: the server's imports and first page, not measured
             for i in range(repeats):
-                cli = cli_leg(steps, seed)
+                cli = cli_leg(steps, seed, flags)
                 web = app_leg(app.url, steps, seed + 10 * (i + 1), 1200)  # a new seed: the app reuses finished runs
                 log(f"{mode}, threads {n}, repeat {i + 1}: CLI {cli:.1f} steps/s, app {web:.1f} steps/s ({web / cli:.0%})")
                 pairs.append((cli, web))
@@ -77,7 +92,7 @@ def run(steps: int, repeats: int, seed: int, threads: list[int], modes: list[str
         label = f"training in a {mode}, EXPLORER_TRAIN_THREADS={n}" + (" (torch's default)" if n == 0 else "")
         rows += [
             row(f"{label}: CLI", f"{statistics.median(c for c, _ in pairs):.1f} steps/s",
-                f"median of {repeats}, `python -m explorer train --beta 4 --steps {steps}` (torch's default threads)"),
+                f"median of {repeats}, `{cli_command}` (torch's default threads)"),
             row(f"{label}: app, one browser watching", f"{statistics.median(w for _, w in pairs):.1f} steps/s",
                 f"median of {repeats}, the Train page with the same settings"),
             row(f"{label}: app / CLI", f"{ratio:.0%}", "median of the per-repeat ratios (target ≥ 80 %)", ratio),
@@ -95,13 +110,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--modes", default="process,thread", help="server settings of EXPLORER_TRAIN_IN to measure")
     parser.add_argument("--threads", default="0", help="server settings of EXPLORER_TRAIN_THREADS to measure (0: torch's default)")
+    parser.add_argument("--cli-pacing", choices=("page", "own"), default="page",
+                        help="page: the CLI records history points as the Train page does (the same work); own: the CLI's defaults")
     args = parser.parse_args(argv)
     if shutil.which("chromium") is None:
         print("needs Debian's chromium (apt-get install -y chromium)")
         return 2
     load = os.getloadavg()[0]
     rows, lines = run(args.steps, args.repeats, args.seed, [int(t) for t in args.threads.split(",")],
-                      args.modes.split(","))
+                      args.modes.split(","), args.cli_pacing)
     body = f"Load average at the start: {load:.2f}.\n\n" + to_markdown(rows) + "\n\n" + "  \n".join(lines)
     publish("app_speed", "Training in the app against the CLI", "bench.app_speed", argv, body)
     return 0
