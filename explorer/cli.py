@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .code_ranges import RANGE_HELP, RANGE_KINDS
-from .device import HELP as DEVICE_HELP
+from .device import HELP as DEVICE_HELP, default_name as default_device
 from .flags import add_train_flags, config_from_args
 from .models import DECODERS
 from .outputs import (default_out, one_line_os_errors, refuse_other_run, save_trained, writable_file,
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--force", action="store_true",
                     help="replace an existing --out that holds another run (the same run is replaced without it)")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
-    tr.add_argument("--device", default="auto", help="where it trains: " + DEVICE_HELP)
+    tr.add_argument("--device", default=default_device(), help="where it trains: " + DEVICE_HELP)
 
     ev = sub.add_parser("eval", help="evaluate a checkpoint on a fresh sample")
     ev.add_argument("path", type=Path)
@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--samples", type=int, default=CLI.samples, help=f"size of the evaluation sample (default {CLI.samples})")
     ev.add_argument("--seed", type=int, default=CLI.seed, help=f"seed of the evaluation sample (default {CLI.seed})")
     ev.add_argument("--full", action="store_true", help="also DCI, SAP and the FactorVAE score (slower)")
-    ev.add_argument("--device", default="auto", help="where the model encodes and decodes: " + DEVICE_HELP)
+    ev.add_argument("--device", default=default_device(), help="where the model encodes and decodes: " + DEVICE_HELP)
 
     da = sub.add_parser("data", help="write dSprites images in the original .npz layout")
     da.add_argument("--out", type=Path, required=True, help="an .npz file")

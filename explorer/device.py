@@ -8,14 +8,23 @@ Only the syntax check (:func:`check_name`) is free of torch: the app's server pa
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 
 #: The names ``--device`` takes (``cuda:N`` too: the N-th GPU).
 CHOICES = ("auto", "cpu", "cuda")
-HELP = "auto (a GPU when there is one, else the CPU), cpu, cuda or cuda:N (default: auto)"
+HELP = "auto (a GPU when there is one, else the CPU), cpu, cuda or cuda:N (default: $EXPLORER_DEVICE, else auto)"
+#: Sets the default of ``--device`` for train, eval and sweep (a test run sets it to cpu, so a GPU host tests the
+#: CPU path and only the CUDA tests ask for the GPU).
+DEFAULT_ENV = "EXPLORER_DEVICE"
 #: How a run made before the device was recorded reads.
 UNKNOWN = "unknown"
 _NAME = re.compile(r"(auto|cpu|cuda)(:\d+)?")
+
+
+def default_name() -> str:
+    """``--device``'s default: ``$EXPLORER_DEVICE``, else auto."""
+    return os.environ.get(DEFAULT_ENV, "").strip() or "auto"
 
 
 def check_name(name: str, what: str = "--device") -> str:

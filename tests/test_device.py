@@ -90,6 +90,18 @@ def no_training(monkeypatch):
     monkeypatch.setattr(trainer, "train", refuse)
 
 
+def test_explorer_device_sets_the_default_of_train_eval_and_sweep(no_gpu, no_training, tmp_path, capsys, monkeypatch):
+    """The test run sets EXPLORER_DEVICE=cpu (conftest), so a GPU host tests the CPU path; here it names cuda, which
+    this (simulated) host lacks: every command refuses it without the flag, and the flag still wins."""
+    monkeypatch.setenv(D.DEFAULT_ENV, "cuda")
+    assert "no CUDA GPU" in one_line_refusal(["train", *TINY, "--out", tmp_path / "run.pt"], capsys)
+    assert "no CUDA GPU" in one_line_refusal(["eval", tmp_path / "missing.pt"], capsys)
+    assert "no CUDA GPU" in one_line_refusal(["sweep", *TINY[:-3], "--steps", "2", "--out", tmp_path / "s"], capsys)
+    assert "no CUDA GPU" not in one_line_refusal(["eval", tmp_path / "missing.pt", "--device", "cpu"], capsys)
+    monkeypatch.setenv(D.DEFAULT_ENV, "")
+    assert D.default_name() == "auto"
+
+
 def test_cuda_without_a_gpu_is_one_line_before_train_eval_or_sweep_start(no_gpu, no_training, tmp_path, capsys):
     line = one_line_refusal(["train", *TINY, "--device", "cuda", "--out", tmp_path / "run.pt"], capsys)
     assert line.startswith("error: --device cuda:") and "no CUDA GPU" in line
