@@ -215,7 +215,7 @@ def test_results_without_a_hash_are_checked_by_their_views_or_as_a_whole_checkpo
 
 
 def test_a_run_held_by_a_live_trainer_is_left_to_it(tmp_path, monkeypatch):
-    out, flags = tmp_path / "sweep", [*FAST, "--seeds", "0,1"]
+    out, flags = tmp_path / "sweep", [*FAST, "--seeds", "0,1", "--keep-weights", "none"]  # who trains
     key = make_plan(grid_from_args(parse(out, flags)), out, options_from_args(parse(out, flags))).keys[0]
     (out / key).mkdir(parents=True)
     with FolderLock(out / key / ".lock", remove=True):  # what a worker holds while it trains
