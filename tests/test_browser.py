@@ -42,6 +42,14 @@ def _shot(page, name):
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=False)
 
 
+def _scroll_and_shot(page, locator, name):
+    """Scroll ``locator`` to the top (it must be there) and, when refreshing screenshots, take one once it lands."""
+    locator.evaluate("el => el.scrollIntoView({block: 'start'})")
+    if SHOTS:
+        page.wait_for_timeout(300)
+        _shot(page, name)
+
+
 def _settle(page):
     page.wait_for_selector('[data-testid="stApp"]')
     page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
@@ -87,9 +95,7 @@ def test_the_beta_ladder_shows_all_four_runs_with_no_number_cut(server, page, wi
         .map(i => i.getBoundingClientRect().width)""")
     assert sum(w >= 400 for w in widths) >= 12, widths
     _shot(page, f"ladder-{width}")
-    page.locator('[data-testid="stImage"]').nth(1).evaluate("el => el.scrollIntoView({block: 'start'})")
-    page.wait_for_timeout(300)
-    _shot(page, f"ladder-{width}-grids")
+    _scroll_and_shot(page, page.locator('[data-testid="stImage"]').nth(1), f"ladder-{width}-grids")
 
 
 def test_a_shared_link_opens_the_same_view(server, page):
@@ -109,9 +115,7 @@ def test_collapse_and_cure_side_by_side(server, page):
     _no_exception(page)
     assert _cut_cells(page) == []
     _shot(page, "compare")
-    page.locator('[data-testid="stImage"]').nth(1).evaluate("el => el.scrollIntoView({block: 'start'})")
-    page.wait_for_timeout(300)
-    _shot(page, "compare-usage")
+    _scroll_and_shot(page, page.locator('[data-testid="stImage"]').nth(1), "compare-usage")
 
 
 def test_training_a_short_run_to_completion_draws_the_curves(server, page):
@@ -197,9 +201,8 @@ def test_the_shipped_sweep_shows_every_seed_against_beta(server, page):
     page.get_by_text("25 completed").first.wait_for(timeout=60_000)
     _settle(page)
     _no_exception(page)
-    page.locator('[data-testid="stPlotlyChart"]').first.evaluate("el => el.scrollIntoView({block: 'start'})")
-    page.wait_for_timeout(300)
-    _shot(page, "sweep")  # the chart, its sentence and the table's columns
+    # the chart, its sentence and the table's columns
+    _scroll_and_shot(page, page.locator('[data-testid="stPlotlyChart"]').first, "sweep")
 
 
 def test_the_landing_page_answers_at_its_own_path_too(server, page):
