@@ -8,13 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 from .code_ranges import RANGE_HELP, RANGE_KINDS
-from .device import HELP as DEVICE_HELP, default_name as default_device
+from .device import add_flag as add_device_flag, describe, recorded, resolve
 from .flags import add_train_flags, config_from_args
 from .models import DECODERS
 from .outputs import (default_out, one_line_os_errors, refuse_other_run, save_trained, writable_file,
@@ -40,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--force", action="store_true",
                     help="replace an existing --out that holds another run (the same run is replaced without it)")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
-    tr.add_argument("--device", default=default_device(), help="where it trains: " + DEVICE_HELP)
+    add_device_flag(tr, "it trains")
 
     ev = sub.add_parser("eval", help="evaluate a checkpoint on a fresh sample")
     ev.add_argument("path", type=Path)
@@ -48,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--samples", type=int, default=CLI.samples, help=f"size of the evaluation sample (default {CLI.samples})")
     ev.add_argument("--seed", type=int, default=CLI.seed, help=f"seed of the evaluation sample (default {CLI.seed})")
     ev.add_argument("--full", action="store_true", help="also DCI, SAP and the FactorVAE score (slower)")
-    ev.add_argument("--device", default=default_device(), help="where the model encodes and decodes: " + DEVICE_HELP)
+    add_device_flag(ev, "the model encodes and decodes")
 
     da = sub.add_parser("data", help="write dSprites images in the original .npz layout")
     da.add_argument("--out", type=Path, required=True, help="an .npz file")
@@ -110,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
 @one_line_os_errors
 def _train(args) -> int:
-    from .device import resolve
+    from .progress_bar import ProgressBar
     from .trainer import train
 
     config = config_from_args(args)
@@ -118,7 +117,7 @@ def _train(args) -> int:
     device = resolve(args.device)
     out = writable_file(args.out or default_out(config))
     refuse_other_run(out, config, args.force)
-    bar = None if args.quiet else _ProgressBar()
+    bar = None if args.quiet else ProgressBar()
     run = train(config, on_progress=bar, device=device)
     if bar:
         bar.close()
@@ -136,7 +135,6 @@ def _eval(args) -> int:
     """The registered metrics (explorer.metric_registry) lead, in table order; every other number follows."""
     from .checkpoint import load_run
     from .data import load_dataset
-    from .device import describe, recorded, resolve
     from .evaluation import evaluate_run
     from .metric_registry import ordered
 
@@ -282,23 +280,3 @@ def _sweep(args) -> int:
         return 130
     print(summary.line())
     return 0 if summary.failed == 0 else 1
-
-
-class _ProgressBar:
-    """A one-line progress bar on stderr (no dependency)."""
-
-    def __init__(self, width: int = 30):
-        self.width, self.start = width, time.perf_counter()
-
-    def __call__(self, run, fraction: float) -> None:
-        filled = int(self.width * fraction)
-        parts = [f"step {run.last('step')}", f"KL {run.last('eval_kl'):.2f}", f"AU {run.last('active_units')}"]
-        if run.last("mig") is not None:
-            parts.append(f"MIG {run.last('mig'):.3f}")
-        if run.last("recon") is not None:
-            parts.append(f"recon {run.last('recon'):.1f}")
-        line = f"\r[{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%} {time.perf_counter() - self.start:5.0f}s  " + "  ".join(parts)
-        print(line, end="", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        print(file=sys.stderr)

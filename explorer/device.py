@@ -27,6 +27,11 @@ def default_name() -> str:
     return os.environ.get(DEFAULT_ENV, "").strip() or "auto"
 
 
+def add_flag(parser, what: str) -> None:
+    """``--device`` on a command's parser (train, eval, sweep); ``what`` says what runs there."""
+    parser.add_argument("--device", default=default_name(), help=f"where {what}: {HELP}")
+
+
 def check_name(name: str, what: str = "--device") -> str:
     """``name`` stripped and lower-cased when it is a device name, else ValueError in one line (no torch);
     ``what`` names the setting in the message (a flag, or the app's environment variable)."""

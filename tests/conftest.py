@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -5,6 +6,10 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))  # test helpers such as dsprites_reference
+# The CLI, sweeps and the app's trainings default to the GPU where torch sees one; tests compare their weights with
+# in-process trainings on the CPU, so the whole run (child processes too) uses the CPU and only the CUDA tests ask
+# for a GPU by name (explorer.device).
+os.environ["EXPLORER_DEVICE"] = os.environ["EXPLORER_TRAIN_DEVICE"] = "cpu"
 
 
 @pytest.fixture(scope="session", autouse=True)

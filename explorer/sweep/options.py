@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..device import default_name as default_device
+from ..device import add_flag as add_device_flag
 from ..outputs import writable_folder
 from ..protocols import FRESH
 from .grid import add_grid_flags
@@ -97,9 +97,8 @@ def add_sweep_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-weights", choices=KEEP_WEIGHTS, default="all",
                         help="which runs keep checkpoint.pt: all, none, or only the smallest seed of each other "
                         "combination (default: all)")
-    parser.add_argument("--device", default=default_device(), help="where each run trains and is scored: auto (a GPU "
-                        "when there is one, else the CPU), cpu, cuda or cuda:N; the local workers share that GPU, Ray "
-                        "tasks take an even share of the GPUs it sees (docs/cli.md; default: $EXPLORER_DEVICE, else auto)")
+    add_device_flag(parser, "each run trains and is scored (the local workers share one GPU, Ray tasks an even share of "
+                            "the GPUs it sees; docs/cli.md)")
     parser.add_argument("--eval-n", type=int, default=FRESH.samples,
                         help=f"images in each run's fresh scoring sample, seed 1000 + the run's seed (default: "
                         f"{FRESH.samples}, explorer.protocols.FRESH; fewer only for smoke tests)")
