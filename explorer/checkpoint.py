@@ -6,8 +6,11 @@ weights_only=True)`` can read it: a hostile pickle is refused, never executed.
 from __future__ import annotations
 
 import datetime as _dt
+import importlib.metadata
+import importlib.util
 import pickle
 import platform
+import re
 import time
 import warnings
 from pathlib import Path
@@ -144,11 +147,23 @@ def unreadable(path: Path, exc: Exception) -> str:
 
 
 def versions() -> dict:
-    import sklearn
-    import torchvision
+    """The library versions a checkpoint records, read without importing torchvision or scikit-learn: a training
+    imports neither, and importing them only for their version strings cost every saving process seconds."""
+    return {"python": platform.python_version(), "torch": torch.__version__, "torchvision": _torchvision_version(),
+            "numpy": np.__version__, "scikit-learn": importlib.metadata.version("scikit-learn")}
 
-    return {"python": platform.python_version(), "torch": torch.__version__, "torchvision": torchvision.__version__,
-            "numpy": np.__version__, "scikit-learn": sklearn.__version__}
+
+def _torchvision_version() -> str:
+    """torchvision's ``__version__`` (with its build tag, e.g. ``+cpu``, which the package metadata leaves out), from
+    the ``version.py`` it ships; imported only where that file does not say it plainly."""
+    spec = importlib.util.find_spec("torchvision")
+    try:
+        text = (Path(spec.submodule_search_locations[0]) / "version.py").read_text()
+        return re.search(r"""^__version__ = ['"]([^'"]+)['"]""", text, re.M).group(1)
+    except (AttributeError, TypeError, IndexError, OSError):
+        import torchvision
+
+        return torchvision.__version__
 
 
 def _plain(obj):

@@ -136,3 +136,20 @@ def test_a_file_saved_before_a_field_existed_loads_with_what_it_was_trained_with
     config = RunConfig.from_dict(old)
     assert config.model.encoder_init == "torch" and config.train.lr_decay_start == 1.0
     assert RunConfig.from_dict(RunConfig().to_dict()) == RunConfig()  # present keys always win
+
+
+def test_the_recorded_versions_are_the_libraries_own_and_reading_them_imports_neither():
+    import subprocess
+    import sys
+
+    import sklearn
+    import torchvision
+
+    from explorer.checkpoint import versions
+
+    v = versions()
+    assert v["torchvision"] == torchvision.__version__ and v["scikit-learn"] == sklearn.__version__
+    probe = ("import sys; from explorer.checkpoint import versions; versions(); "
+             "print(sorted(m for m in ('torchvision', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
