@@ -328,3 +328,23 @@ def test_the_median_seed_link_opens_the_median_run_and_says_which_betas_it_holds
         cell = sweep.runs[sweep.runs["beta"] == beta]
         assert sweep.runs.set_index("key").loc[key, "mig"] == cell["mig"].median()
     assert sweep.runs.set_index("key").loc[keys[-1], "seed"] != 0
+
+
+def test_every_shipped_run_shows_a_command_that_trains_its_settings_with_todays_defaults():
+    """The shipped sweep's result.json files record commands written against the defaults of their day (no TC term,
+    1,600 steps); the page shows each run's settings as today's flags, which parse back to the run's own key."""
+    import shlex
+
+    from explorer.flags import parse_train
+
+    shipped = Path(__file__).resolve().parents[1] / "checkpoints" / "sweeps" / "beta-spectrum"
+    sweep = sweeps.read_sweep(shipped)
+    assert len(sweep.runs) == 25
+    stale = 0
+    for key, command in zip(sweep.runs["key"], sweep.runs["command"]):
+        argv = shlex.split(command)
+        assert argv[:4] == ["python", "-m", "explorer", "train"], command
+        assert parse_train(argv[4:]).key() == key, command
+        recorded = json.loads((shipped / key / "result.json").read_text())["command"]
+        stale += parse_train(shlex.split(recorded)[4:]).key() != key
+    assert stale == 25  # every recorded command now trains another model: the reason the page rewrites them

@@ -8,6 +8,7 @@ makes pandas tables of them, which the page caches and draws.
 from __future__ import annotations
 
 import itertools
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -15,6 +16,8 @@ from typing import Callable
 import pandas as pd
 
 from .. import metric_registry as registry
+from ..config import RunConfig
+from ..flags import to_argv
 from ..sweep import table
 from ..sweep.files import DIGEST, RESULT, SWEEP, read_json  # noqa: F401 (read_json: the app reads result.json through here)
 from ..sweep.folder import mtime_ns, newest_write, read_axes, read_record, signature  # noqa: F401 (page's names)
@@ -75,9 +78,24 @@ def read_result(path: str, mtime_ns: int = 0, size: int = 0) -> dict | str:
     swept.setdefault("seed", table.setting(record, "seed"))
     row = {"key": record["key"], **{f"axis:{k}": v for k, v in swept.items()},
            "status": str(record.get("status") or "unknown"), "attempts": record.get("attempts"),
-           "reason": str(record.get("reason") or ""), "command": str(record.get("command") or ""),
+           "reason": str(record.get("reason") or ""), "command": train_command(record),
            "checkpoint": record.get("checkpoint") or None, DIGEST: record.get(DIGEST)}
     return row | table.measured(record)
+
+
+def train_command(record: dict) -> str:
+    """The ``train`` command for this run's settings against today's defaults. The command a result.json records was
+    written against the defaults of its day; once a default changed, it trains another model. A record without a
+    whole config keeps its own command."""
+    recorded = str(record.get("command") or "")
+    settings = record.get("config")
+    if not isinstance(settings, dict) or not all(isinstance(settings.get(p), dict) for p in ("model", "objective", "train")):
+        return recorded
+    try:
+        config = RunConfig.from_dict(settings)
+    except (TypeError, ValueError, AttributeError):
+        return recorded
+    return shlex.join(["python", "-m", "explorer", "train", *to_argv(config)])
 
 
 def read_sweep(path: Path, reader: Callable[[str, int, int], dict | str] = read_result) -> Sweep:
