@@ -11,8 +11,6 @@ import contextlib
 import os
 import re
 
-#: The names ``--device`` takes (``cuda:N`` too: the N-th GPU).
-CHOICES = ("auto", "cpu", "cuda")
 HELP = "auto (a GPU when there is one, else the CPU), cpu, cuda or cuda:N (default: $EXPLORER_DEVICE, else auto)"
 #: Sets the default of ``--device`` for train, eval and sweep (a test run sets it to cpu, so a GPU host tests the
 #: CPU path and only the CUDA tests ask for the GPU).

@@ -8,6 +8,7 @@ commands. No field is described anywhere else.
 from __future__ import annotations
 
 import argparse
+import shlex
 from dataclasses import fields
 
 from .config import ModelConfig, ObjectiveConfig, RunConfig, TrainConfig, knobs
@@ -83,6 +84,11 @@ def to_argv(config: RunConfig) -> list[str]:
             else:
                 argv += [k.flag, _number(value) if isinstance(value, float) else str(value)]
     return argv
+
+
+def train_command(config: RunConfig) -> str:
+    """The shell command that trains ``config``: ``python -m explorer train`` and :func:`to_argv`'s flags."""
+    return shlex.join(["python", "-m", "explorer", "train", *to_argv(config)])
 
 
 def _number(value: float) -> str:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shlex
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..flags import to_argv
+from ..flags import train_command
 from .files import DAMAGED, FINAL, MARKER, RESULT, SWEEP, VERSION, read_json, remove_temporaries, write_json
 from .folder import read_results, run_state
 from .grid import Grid, base_flags, base_from_flags, default, jsonable
@@ -91,7 +90,7 @@ def make_plan(grid: Grid, out: Path, options: Options) -> Plan:
         swept = {n: values.get(n, jsonable(default(n))) for n in axes}
         keep = options.keep_weights == "all" or (options.keep_weights == "first-seed" and swept["seed"] == first_seed)
         plan.tasks.append(Task(out=str(out), key=key, config=config.to_dict(), swept=swept,
-                               command=shlex.join(["python", "-m", "explorer", "train", *to_argv(config)]),
+                               command=train_command(config),
                                attempt=attempts + 1, dispatch=secrets.token_hex(6), keep_weights=keep,
                                eval_n=options.eval_n, backend=options.backend, damaged=damaged or "",
                                driver=(socket.gethostname(), os.getpid(), start_time(os.getpid())),

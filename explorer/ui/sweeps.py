@@ -8,7 +8,6 @@ makes pandas tables of them, which the page caches and draws.
 from __future__ import annotations
 
 import itertools
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -17,7 +16,7 @@ import pandas as pd
 
 from .. import metric_registry as registry
 from ..config import RunConfig
-from ..flags import to_argv
+from ..flags import train_command as command_for
 from ..sweep import table
 from ..sweep.files import DIGEST, RESULT, SWEEP, read_json  # noqa: F401 (read_json: the app reads result.json through here)
 from ..sweep.folder import mtime_ns, newest_write, read_axes, read_record, signature  # noqa: F401 (page's names)
@@ -95,7 +94,7 @@ def train_command(record: dict) -> str:
         config = RunConfig.from_dict(settings)
     except (TypeError, ValueError, AttributeError):
         return recorded
-    return shlex.join(["python", "-m", "explorer", "train", *to_argv(config)])
+    return command_for(config)
 
 
 def read_sweep(path: Path, reader: Callable[[str, int, int], dict | str] = read_result) -> Sweep:
