@@ -137,6 +137,7 @@ def _eval(args) -> int:
     from .data import load_dataset
     from .evaluation import evaluate_run
     from .metric_registry import ordered
+    from .threads import computing_with
 
     device = resolve(args.device)
     run = load_run(args.path)
@@ -144,7 +145,8 @@ def _eval(args) -> int:
     dataset = load_dataset(t.dataset, t.npz_path, t.data_root, t.download)
     if args.samples < 2:
         raise ValueError("--samples must be at least 2")
-    result = ordered(evaluate_run(run, dataset, n=args.samples, seed=args.seed, full=args.full, device=device))
+    with computing_with(t.threads):  # the run's own arithmetic, so its scores agree with its sweep's and its page's
+        result = ordered(evaluate_run(run, dataset, n=args.samples, seed=args.seed, full=args.full, device=device))
     if args.json:
         print(json.dumps(result))
     else:

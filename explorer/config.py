@@ -169,6 +169,7 @@ class TrainConfig:
                        "only", flag="--labels", url="labels", label="Labelled images (pinned axes)",
                        options=(0, 30, 100, 300, 1000, 3000))
     label_batch: int = knob(4, "labelled images in every training batch", flag="--label-batch", applies=_labelled)
+    threads: int = knob(1, "torch threads the training computes with (another count trains another model)", flag="--threads")
 
 
 def knob_of(name: str) -> Knob:
@@ -252,6 +253,7 @@ class RunConfig:
             (t.dataset in DATASETS, f"unknown dataset {t.dataset!r}; choose from {', '.join(DATASETS)}"),
             (1 <= t.batch_size <= 4096, "batch_size must be between 1 and 4096"),
             (_finite(t.lr) and t.lr > 0, "lr must be a positive finite number"),
+            (type(t.threads) is int and 1 <= t.threads <= 256, "threads must be a whole number from 1 to 256"),
             (_finite(t.lr_decay_start) and 0 <= t.lr_decay_start <= 1, "lr_decay_start must be in [0, 1]"),
             (t.steps is not None or t.seconds is not None, "give a budget: steps or seconds"),
             (t.steps is None or t.steps >= 1, "steps must be ≥ 1"),
@@ -289,9 +291,10 @@ def _finite(x) -> bool:
 
 
 #: Fields added after files were saved, with the value those older files were trained with
-#: (a missing key must not silently take today's default).
+#: (a missing key must not silently take today's default); ``threads``: a sweep's (a CLI run's was not recorded).
 _BEFORE_THE_FIELD = {"model": {"encoder_init": "torch"}, "objective": {"tc_weight": 0.0, "tc_bank": 0, "warmup_steps": 0},
-                     "train": {"lr_decay_start": 1.0}}
+                     "train": {"lr_decay_start": 1.0, "threads": 1}}
 #: Fields added after run keys were given out (links, job ids, sweep folders), at the value every run had
 #: before: a run at that value keeps the key it always had.
-_KEY_LEGACY = {"model": {"coord_conv": False}, "objective": {"tc_weight": 0.0, "tc_bank": 0, "warmup_steps": 0}}
+_KEY_LEGACY = {"model": {"coord_conv": False}, "objective": {"tc_weight": 0.0, "tc_bank": 0, "warmup_steps": 0},
+               "train": {"threads": 1}}

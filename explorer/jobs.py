@@ -65,8 +65,7 @@ class Busy(RuntimeError):
 
 
 class JobManager:
-    def __init__(self, max_concurrent: int = 1, max_finished: int = 8, trainer=None, threads: int | None = None,
-                 describe=None, weights_dir=None):
+    def __init__(self, max_concurrent: int = 1, max_finished: int = 8, trainer=None, describe=None, weights_dir=None):
         self.max_concurrent = max_concurrent
         #: ``describe(run) -> RunViews | None``, called in the worker after a training that brought no views
         self._describe = describe
@@ -74,8 +73,6 @@ class JobManager:
         self.weights_dir = Path(weights_dir) if weights_dir is not None else None
         self.max_finished = max_finished
         self._trainer = trainer
-        #: torch threads per training (None: torch's default); see ``_work``
-        self.threads = threads
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
         self._paces: dict[tuple[str, int], dict] = {}
@@ -156,13 +153,10 @@ class JobManager:
             from .train_process import train_device
             from .trainer import train as trainer
 
-            device = train_device()  # resolved in the try below: a device this host lacks fails the job
-        if self.threads:
-            # a server's trainings share its cores with its page reruns (and, on a small box, a browser):
-            # torch's spinning worker threads then wait on each other, so fewer threads train faster
-            import torch
+            from .threads import use
 
-            torch.set_num_threads(self.threads)
+            device = train_device()  # resolved in the try below: a device this host lacks fails the job
+            use(job.config.train.threads)  # this worker thread's own count, for the views drawn after it too
 
         def on_progress(run: Run, fraction: float) -> None:
             with self._lock:

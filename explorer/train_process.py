@@ -45,10 +45,10 @@ def child_environment() -> dict[str, str]:
     return {**wait_policy(os.environ), "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
 
 
-def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=None, threads: int | None = None,
-                     views: bool = False, out=None, device: str | None = None) -> "Run":
+def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=None, views: bool = False, out=None,
+                     device: str | None = None) -> "Run":
     """``train(config, …)`` run in a fresh ``python -m explorer.train_process``; ``stop()`` is polled here
-    and passed on. ``threads`` sets the child's torch threads (None: torch's default); with ``views`` the
+    and passed on. The child computes with the run's own thread count (explorer.threads); with ``views`` the
     child also computes the run's views (``explorer.views.job_views``) and the run comes back with them; with
     ``out`` the child saves the weights there and the run comes back without a model (``Run.checkpoint``);
     ``device`` (None: :func:`train_device`) is resolved by the child. Raises RuntimeError with the child's own
@@ -60,7 +60,7 @@ def train_in_process(config: RunConfig, on_progress=None, stop=None, on_step=Non
     messages: queue.Queue = queue.Queue()
     threading.Thread(target=_relay, args=(child.stdout, messages), daemon=True, name="train-relay").start()
     try:
-        _send(child.stdin, {"config": config.to_dict(), "threads": threads, "views": views,
+        _send(child.stdin, {"config": config.to_dict(), "views": views,
                             "out": str(out) if out is not None else None,
                             "device": device if device is not None else train_device()})
         cancelled = False
@@ -139,13 +139,12 @@ def _child() -> None:
             stop.set()
 
         threading.Thread(target=listen, daemon=True).start()
-        import torch
-
         from .device import resolve
+        from .threads import use
         from .trainer import train
 
-        if job["threads"]:
-            torch.set_num_threads(job["threads"])
+        config = RunConfig.from_dict(job["config"])
+        use(config.train.threads)  # the run's own count, for its views as well as its training
         device = resolve(job.get("device") or "auto", what=DEVICE_ENV)
         last = [0.0, None]
 
@@ -158,7 +157,7 @@ def _child() -> None:
         def on_progress(run, fraction: float) -> None:
             send(("progress", (run.history, fraction)))  # pickled at once: a snapshot, no copy needed
 
-        run = train(RunConfig.from_dict(job["config"]), on_progress=on_progress, stop=stop.is_set, on_step=on_step,
+        run = train(config, on_progress=on_progress, stop=stop.is_set, on_step=on_step,
                     device=device)
         views = None
         if job.get("views"):  # what the pages will show, drawn here so the server never decodes for a visitor

@@ -28,6 +28,7 @@ from .protocols import FINAL
 from .run import Run
 from .schedules import lr_factor
 from .supervision import LabelledPool, label_loss, pinned_dims
+from .threads import computing_with
 
 ProgressFn = Callable[[Run, float], None]
 StopFn = Callable[[], bool]
@@ -41,8 +42,14 @@ def train(config: RunConfig, on_progress: ProgressFn | None = None, stop: StopFn
           device=None) -> Run:
     """Train a β-VAE as ``config`` says; ``on_progress(run, fraction)`` is called at every log point,
     ``on_step(step, fraction, phase)`` at every step and when the phase changes. ``device``: a torch.device
-    (explorer.device.resolve; None: the CPU); it is recorded in ``run.metrics["device"]``."""
+    (explorer.device.resolve; None: the CPU); it is recorded in ``run.metrics["device"]``. It computes with
+    the run's own thread count (explorer.threads) and leaves the caller's as it was."""
     config.validate()
+    with computing_with(config.train.threads):
+        return _train(config, on_progress, stop, dataset, final_eval, on_step, device)
+
+
+def _train(config: RunConfig, on_progress, stop, dataset, final_eval, on_step, device) -> Run:
     device = torch.device("cpu") if device is None else torch.device(device)
     t = config.train
     if on_step is not None:

@@ -136,23 +136,19 @@ def test_trainers_that_report_steps_show_the_phase_the_step_and_the_pace():
     assert pace["rate"] == snap["rate"] and pace["eval_seconds"] > 0 and pace["job"] == job.id and "live" not in pace
 
 
-def test_a_server_can_train_on_fewer_torch_threads_than_cores():
+def test_a_training_inside_the_server_computes_with_its_runs_thread_count_and_leaves_the_servers_alone():
     import torch
 
     seen = []
-
-    def trainer(config, on_progress=None, stop=None):
-        seen.append(torch.get_num_threads())
-        run = Run(config=config, model=None)
-        run.status = "completed"
-        return run
-
+    config = _config(1)
+    config.train.threads = 2
     before = torch.get_num_threads()
     try:
-        jm = JobManager(trainer=trainer, threads=1)
-        jm.wait(jm.submit(_config(1)).id, timeout=10)
-        assert seen == [1]
-        assert torch.get_num_threads() == before  # the caller's own threads are untouched
+        torch.set_num_threads(1)
+        jm = JobManager(describe=lambda run: seen.append(torch.get_num_threads()))  # trains in its worker thread
+        assert jm.wait(jm.submit(config).id, timeout=120).state == "completed"
+        assert seen == [2]  # the views drawn after the training too
+        assert torch.get_num_threads() == 1  # the caller's own count is untouched
     finally:
         torch.set_num_threads(before)
 

@@ -17,7 +17,7 @@ def test_a_child_trains_the_same_weights_and_history_as_the_thread_would():
     config = tiny_config(steps=6)
     here = train(config)
     steps, points = [], []
-    there = train_in_process(config, threads=torch.get_num_threads(), on_step=lambda *a: steps.append(a),
+    there = train_in_process(config, on_step=lambda *a: steps.append(a),
                              on_progress=lambda run, fraction: points.append((len(run.history["step"]), fraction)))
     assert there.status == "completed" and there.metrics["steps"] == 6
     for name, tensor in here.model.state_dict().items():
@@ -57,7 +57,7 @@ def test_with_out_the_weights_stay_in_their_file(tmp_path):
 
     config = tiny_config(steps=6)
     here = train(config)
-    there = train_in_process(config, threads=torch.get_num_threads(), out=tmp_path / "run.pt")
+    there = train_in_process(config, out=tmp_path / "run.pt")
     assert there.model is None and there.checkpoint == str(tmp_path / "run.pt")
     saved = load_run(there.checkpoint)
     for name, tensor in here.model.state_dict().items():

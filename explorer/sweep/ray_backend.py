@@ -1,5 +1,8 @@
 """The Ray backend: each run a Ray core task (``num_cpus=1``) executing the local backend's ``run_one``.
 
+A task is one slot whatever the run's ``--threads`` (one by default): the worker computes with the run's own
+count, so a sweep of ``--threads 2`` should ask for half as many workers.
+
 With a CUDA device each task also asks for a share of a GPU (``num_gpus``, :func:`gpu_share`): ``workers``
 tasks spread evenly over the GPUs Ray sees, several to a GPU when there are more workers than GPUs (the runs
 are small); without ``workers`` (a cluster's own count) one GPU each. On the CPU a task asks for no GPU.

@@ -53,7 +53,7 @@ def now() -> str:
 
 
 def one_thread() -> None:
-    """One intra-op thread: deterministic results, and N workers on N cores do not fight."""
+    """One intra-op thread until the run's own count is known: N workers on N cores do not fight."""
     os.environ["OMP_NUM_THREADS"] = "1"
     import torch
 
@@ -124,10 +124,12 @@ def _train_and_score(task: Task, attempt: int) -> dict:
     from ..device import describe, resolve
     from ..evaluation import evaluate_run
     from ..protocols import FRESH, SWEEP_FRESH
+    from ..threads import use
     from ..trainer import train
 
     config = RunConfig.from_dict(task.config)
     t = config.train
+    use(t.threads)  # the run's own count for its training, scores and views alike (the default is one_thread's)
     started = now()
     device = resolve(task.device)
     dataset = load_dataset(t.dataset, t.npz_path, t.data_root, t.download)

@@ -122,8 +122,8 @@ def _table(name: str, sweep: sweeps.Sweep) -> None:
     st.dataframe(table, hide_index=True, width="stretch", column_config=fmt)
     st.caption("KL, I(x;z), z-usage and recon NLL in nats.")
     with st.expander("Train a run again: the command of each"):  # a column of its own pushed the table off 1280 px
-        st.caption("Each run's settings as today's `train` flags. A sweep trains each run on one thread; the CLI on "
-                   "more threads trains the same settings into a different model (README, reproducibility).")
+        st.caption("Each run's settings as today's `train` flags. `train` computes on one thread, as the sweep did, "
+                   "so on the same kind of CPU a command retrains its run's very weights (README, reproducibility).")
         commands = runs.reindex(columns=["key", "command"]).rename(columns={"key": "run"})
         st.dataframe(commands, hide_index=True, width="stretch",
                      column_config={"command": st.column_config.TextColumn(width="large")})

@@ -32,8 +32,6 @@ from .background import Task, background
 GALLERY_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
 MAX_TRAININGS = int(os.environ.get("EXPLORER_MAX_TRAININGS", "1"))
 MAX_KEPT_RUNS = int(os.environ.get("EXPLORER_MAX_KEPT_RUNS", "12"))
-#: torch threads per training on this server (0: torch's default, one per core); bench.app_speed
-TRAIN_THREADS = int(os.environ.get("EXPLORER_TRAIN_THREADS", "0"))
 #: "process" (a child process per training: it shares no interpreter lock with the page reruns) or
 #: "thread" (inside the server, as before); bench.app_speed measures both
 TRAIN_IN = os.environ.get("EXPLORER_TRAIN_IN", "process")
@@ -51,10 +49,9 @@ def job_manager() -> JobManager:
     if TRAIN_IN == "thread":
         from ..views import job_views
 
-        return JobManager(max_concurrent=MAX_TRAININGS, max_finished=MAX_KEPT_RUNS, threads=TRAIN_THREADS or None,
-                          describe=job_views)
+        return JobManager(max_concurrent=MAX_TRAININGS, max_finished=MAX_KEPT_RUNS, describe=job_views)
     return JobManager(max_concurrent=MAX_TRAININGS, max_finished=MAX_KEPT_RUNS,
-                      trainer=partial(train_in_process, threads=TRAIN_THREADS or None, views=True),
+                      trainer=partial(train_in_process, views=True),
                       weights_dir=TRAINED_DIR / f"server-{os.getpid()}")
 
 
