@@ -1,6 +1,6 @@
 """Does the app train as fast as the engine? One configuration, trained by the CLI and through the app.
 
-Run: ``python -m bench.app_speed [--steps 800] [--repeats 2] [--modes process,thread] [--threads 0]``
+Run: ``python -m bench.app_speed [--steps 800] [--repeats 2] [--modes process,thread]``
 (needs Debian's chromium).
 Each repeat trains the recipe (β = 4) for ``--steps`` steps twice, one after the other: once with
 ``python -m explorer train`` in a process of its own, once by pressing Train on the app's Train
@@ -10,7 +10,8 @@ evaluation excluded); legs alternate so a change in the host's load hits both. T
 history points as the Train page does for that budget (``explorer.ui.train_presets.pacing``: about ten
 points on a smaller sample below 2,000 steps, the CLI's own 200-step pacing from there on), so both legs
 do the same work and the ratio is the app's own cost: its process, its server and the watching browser.
-``--cli-pacing own`` keeps the CLI's defaults instead, to see what the page's denser curves cost.
+``--cli-pacing own`` keeps the CLI's defaults instead, to see what the page's denser curves cost. Both legs
+compute with the run's default thread count (``--threads 1``).
 """
 from __future__ import annotations
 
@@ -71,28 +72,28 @@ def app_leg(url: str, steps: int, seed: int, timeout_s: float) -> float:
     return float(m.group(2))
 
 
-def run(steps: int, repeats: int, seed: int, threads: list[int], modes: list[str], cli_pacing: str = "page",
+def run(steps: int, repeats: int, seed: int, modes: list[str], cli_pacing: str = "page",
         log=print) -> tuple[list[dict], list[str]]:
-    """For each server setting (EXPLORER_TRAIN_IN × EXPLORER_TRAIN_THREADS): ``repeats`` pairs of (CLI, app)
-    runs, alternating; the CLI records history as the page does unless ``cli_pacing`` is "own"."""
+    """For each server setting of EXPLORER_TRAIN_IN: ``repeats`` pairs of (CLI, app) runs, alternating; the CLI
+    records history as the page does unless ``cli_pacing`` is "own"."""
     flags = page_pacing(steps) if cli_pacing == "page" else []
     cli_command = " ".join(["python -m explorer train --beta 4 --steps", str(steps), *flags])
     rows, lines = [], []
-    for mode, n in [(m, t) for m in modes for t in threads]:
+    for mode in modes:
         pairs = []
-        with running_app(env={"EXPLORER_TRAIN_THREADS": str(n), "EXPLORER_TRAIN_IN": mode}) as app:
+        with running_app(env={"EXPLORER_TRAIN_IN": mode}) as app:
             app_leg(app.url, 100, seed + 1, 600)  # warm-up: the server's imports and first page, not measured
             for i in range(repeats):
                 cli = cli_leg(steps, seed, flags)
                 web = app_leg(app.url, steps, seed + 10 * (i + 1), 1200)  # a new seed: the app reuses finished runs
-                log(f"{mode}, threads {n}, repeat {i + 1}: CLI {cli:.1f} steps/s, app {web:.1f} steps/s ({web / cli:.0%})")
+                log(f"{mode}, repeat {i + 1}: CLI {cli:.1f} steps/s, app {web:.1f} steps/s ({web / cli:.0%})")
                 pairs.append((cli, web))
             memory = (app.peak_rss_mb(), app.tree_peak_mb)
         ratio = statistics.median(w / c for c, w in pairs)
-        label = f"training in a {mode}, EXPLORER_TRAIN_THREADS={n}" + (" (torch's default)" if n == 0 else "")
+        label = f"training in a {mode}"
         rows += [
             row(f"{label}: CLI", f"{statistics.median(c for c, _ in pairs):.1f} steps/s",
-                f"median of {repeats}, `{cli_command}` (torch's default threads)"),
+                f"median of {repeats}, `{cli_command}`"),
             row(f"{label}: app, one browser watching", f"{statistics.median(w for _, w in pairs):.1f} steps/s",
                 f"median of {repeats}, the Train page with the same settings"),
             row(f"{label}: app / CLI", f"{ratio:.0%}", "median of the per-repeat ratios (target ≥ 80 %)", ratio),
@@ -109,7 +110,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--modes", default="process,thread", help="server settings of EXPLORER_TRAIN_IN to measure")
-    parser.add_argument("--threads", default="0", help="server settings of EXPLORER_TRAIN_THREADS to measure (0: torch's default)")
     parser.add_argument("--cli-pacing", choices=("page", "own"), default="page",
                         help="page: the CLI records history points as the Train page does (the same work); own: the CLI's defaults")
     args = parser.parse_args(argv)
@@ -117,8 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         print("needs Debian's chromium (apt-get install -y chromium)")
         return 2
     load = os.getloadavg()[0]
-    rows, lines = run(args.steps, args.repeats, args.seed, [int(t) for t in args.threads.split(",")],
-                      args.modes.split(","), args.cli_pacing)
+    rows, lines = run(args.steps, args.repeats, args.seed, args.modes.split(","), args.cli_pacing)
     body = f"Load average at the start: {load:.2f}.\n\n" + to_markdown(rows) + "\n\n" + "  \n".join(lines)
     publish("app_speed", "Training in the app against the CLI", "bench.app_speed", argv, body)
     return 0

@@ -22,7 +22,8 @@ def machine() -> str:
     import torch
 
     return (f"{platform.platform()}; {platform.machine()}; {os.cpu_count()} CPUs; "
-            f"torch {torch.__version__} ({torch.get_num_threads()} threads); Python {platform.python_version()}; "
+            f"torch {torch.__version__} (its default {torch.get_num_threads()} threads; a training computes with its "
+            f"run's --threads); Python {platform.python_version()}; "
             f"numpy {np.__version__}; scikit-learn {sklearn.__version__}")
 
 

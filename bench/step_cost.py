@@ -1,12 +1,12 @@
 """What a step of the default run costs, and what share of this CPU's arithmetic ceiling it reaches.
 
 Run: ``python -m bench.step_cost [--steps 400] [--rounds 3] [--variant NAME=FLAGS ...]``.
-Each variant (``train`` flags on top of the defaults) trains ``--steps`` steps with torch's default
-threads, twice per round: with its history points (as the CLI and the app run it) and without
+Each variant (``train`` flags on top of the defaults) trains ``--steps`` steps on its own thread count
+(``--threads``, default 1), twice per round: with its history points (as the CLI and the app run it) and without
 (``--log-every`` past the budget), variants alternating so a change in the host's load hits all.
 Steps per second come from the trainer's own clock (final evaluation excluded). The arithmetic per
 step is counted by ``bench.flops.training_flops`` on the variant's model and batch; the ceiling is a
-2048² fp32 matrix product on the same threads, so ``share`` = steps/s × FLOP per step / ceiling.
+2048² fp32 matrix product on as many threads, so ``share`` = steps/s × FLOP per step / ceiling.
 """
 from __future__ import annotations
 
@@ -17,12 +17,13 @@ import torch
 
 from explorer.flags import parse_train
 from explorer.models import build_model
+from explorer.threads import computing_with
 from explorer.trainer import train
 
 from .common import publish, row, to_markdown
 from .flops import gemm_ceiling, training_flops
 
-VARIANTS = ["default=", "no TC term=--tc-weight 0"]
+VARIANTS = ["default=", "two threads=--threads 2", "no TC term=--tc-weight 0"]
 
 
 def rate(flags: list[str], steps: int, logging: bool) -> float:
@@ -52,9 +53,15 @@ def main(argv: list[str] | None = None) -> int:
                 rates[name][kind].append(rate(text.split(), args.steps, kind == "logged"))
             print(f"round {i + 1}, {name}: {rates[name]['logged'][-1]:.1f} steps/s with history points, "
                   f"{rates[name]['bare'][-1]:.1f} without", flush=True)
-    ceiling = gemm_ceiling()
-    rows = [row("fp32 matrix product (2048², torch's default threads)", f"{ceiling / 1e9:.0f} GFLOP/s", "the ceiling")]
+    ceilings, rows = {}, []
     for name, text in variants:
+        threads = parse_train(text.split()).train.threads
+        if threads not in ceilings:
+            with computing_with(threads):
+                ceilings[threads] = gemm_ceiling()
+            rows.append(row(f"fp32 matrix product (2048², {threads} thread{'s' * (threads > 1)})",
+                            f"{ceilings[threads] / 1e9:.0f} GFLOP/s", "the ceiling"))
+        ceiling = ceilings[threads]
         flop = flop_per_step(text.split())
         logged, bare = (statistics.median(rates[name][k]) for k in ("logged", "bare"))
         rows += [
@@ -65,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             row(f"{name}: without history points", f"{bare:.1f} steps/s",
                 f"share of the ceiling; history points cost {1 - logged / bare:.0%} of the run", bare * flop / ceiling),
         ]
-    body = (f"torch threads: {torch.get_num_threads()}.\n\n" + to_markdown(rows))
+    body = "Each variant on its own `--threads` and its ceiling on as many.\n\n" + to_markdown(rows)
     print(body)
     publish("step_cost", "The default run's step: pace and share of the arithmetic ceiling", "bench.step_cost",
             argv, body)
