@@ -1,15 +1,18 @@
 """Does the default short run disentangle on seeds nobody chose anything on, on both paths a user takes?
 
-Run: ``python -m bench.seed_robustness [--seeds 7000-7019] [--paths cli,sweep] [--dir runs/seed-robustness]``.
-Two paths, the same default settings:
+Run: ``python -m bench.seed_robustness [--seeds 7000-7019] [--paths cli,cli-2,sweep] [--dir runs/seed-robustness]``.
+Three paths, the same default settings:
 
-- ``cli``: the README's ``python -m explorer train --seed S`` with its defaults (torch's default thread
-  count), scored by ``python -m explorer eval --samples 10000 --seed 1000+S`` (protocols.FRESH);
-- ``sweep``: ``python -m explorer sweep --seeds …`` (one thread per run, two runs at a time), which
+- ``cli``: the README's ``python -m explorer train --seed S`` with its defaults (one thread since issue 25),
+  scored by ``python -m explorer eval --samples 10000 --seed 1000+S`` (protocols.FRESH);
+- ``cli-2``: the same with ``--threads 2``, torch's own count on a 2-core host and the CLI's default
+  before the thread count was a setting;
+- ``sweep``: ``python -m explorer sweep --seeds …`` (two runs at a time, each on its one thread), which
   scores every run on the same fresh sample.
 
-One thread and two split the arithmetic differently, so the two paths train different models from the
-same seed. Each finished seed is appended to ``<dir>/results.jsonl``, so an interrupted bench resumes and a
+One thread and two split the arithmetic differently, so ``cli-2`` trains other models from the same
+seeds; ``cli`` and ``sweep`` compute alike, and the report counts the seeds where their MIG is the same
+number. Each finished seed is appended to ``<dir>/results.jsonl``, so an interrupted bench resumes and a
 partial table can be published. MIG is a function of the steps, not the clock, so a busy host changes the
 seconds here and nothing else. ``TUNING`` seeds are for choosing settings and are never reported as held out.
 """
@@ -32,7 +35,12 @@ HELD_OUT = list(range(7000, 7020))
 #: Seeds to choose settings on; a result on these is never reported as held out.
 TUNING = list(range(8000, 8020))
 FLOOR, GOAL_MEDIAN, GOAL_FAILURES = 0.25, 0.38, 1
-PATHS = ("cli", "sweep")
+PATHS = ("cli", "cli-2", "sweep")
+LABELS = {"cli": "`python -m explorer train --seed S` (the default: one thread)",
+          "cli-2": "`python -m explorer train --seed S --threads 2` (torch's own count here; the CLI's default before "
+                   "issue 25)",
+          "sweep": "`python -m explorer sweep` (one thread per run, two runs at a time)"}
+FLAGS = {"cli": [], "cli-2": ["--threads", "2"]}
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -44,11 +52,11 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def cli_seed(seed: int, folder: Path) -> dict:
-    """Train and score one seed as the README says; the scores of ``explorer eval --json``."""
+def cli_seed(seed: int, folder: Path, flags: list[str] = ()) -> dict:
+    """Train and score one seed as the README says (and ``flags``); the scores of ``explorer eval --json``."""
     checkpoint = folder / f"cli-{seed}.pt"
     trained = subprocess.run([sys.executable, "-m", "explorer", "train", "--seed", str(seed), "--out", str(checkpoint),
-                              "--force"], capture_output=True, text=True, check=True)
+                              "--force", *flags], capture_output=True, text=True, check=True)
     steps, seconds = cli_training(trained.stdout + trained.stderr)
     fresh = FRESH.for_seed(seed)
     scored = subprocess.run([sys.executable, "-m", "explorer", "eval", str(checkpoint), "--json", "--samples",
@@ -56,7 +64,7 @@ def cli_seed(seed: int, folder: Path) -> dict:
     metrics = json.loads(scored.stdout.strip().splitlines()[-1])
     checkpoint.unlink()  # the scores are what this bench keeps
     return {"mig": metrics["mig"], "gaps": dict(zip(FACTOR_NAMES, metrics["mig_gaps"])), "steps": steps,
-            "seconds": seconds, "threads": "torch's default"}
+            "seconds": seconds, "threads": 2 if "--threads" in flags else 1}
 
 
 def sweep_seeds(seeds: list[int], folder: Path) -> list[dict]:
@@ -117,17 +125,17 @@ def main(argv: list[str] | None = None) -> int:
             for row in sweep_seeds(pair, args.dir):
                 _append(store, {"path": "sweep", **row})
         for seed in pair:
-            if "cli" in paths and ("cli", seed) not in done:
-                _append(store, {"path": "cli", "seed": seed, **cli_seed(seed, args.dir)})
+            for path in ("cli", "cli-2"):
+                if path in paths and (path, seed) not in done:
+                    _append(store, {"path": path, "seed": seed, **cli_seed(seed, args.dir, FLAGS[path])})
         print(f"seeds {pair} done", flush=True)
     results = [r for r in load(store) if r["seed"] in seeds]
     sections = []
     for name in paths:
         rows = [r for r in results if r["path"] == name]
         if rows:
-            label = {"cli": "`python -m explorer train --seed S` (the CLI's default threads)",
-                     "sweep": "`python -m explorer sweep` (one thread per run)"}[name]
-            sections.append(table(label, rows, held_out=all(r["seed"] not in TUNING for r in rows)))
+            sections.append(table(LABELS[name], rows, held_out=all(r["seed"] not in TUNING for r in rows)))
+    sections.append(agreement(results))
     body = (f"The defaults (`python -m explorer train --help`), scored on {FRESH.samples:,} fresh images (seed 1000 + "
             "the run's seed). The seconds are the trainer's own clock on a shared host: they say nothing about pace "
             "here (other work ran beside these runs); MIG depends on the steps, not the clock.\n\n" + "\n\n".join(sections))
@@ -135,6 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     publish("seed_robustness", "The default run on seeds nobody chose, on the CLI's and the sweep's threads",
             "bench.seed_robustness", argv, body)
     return 0
+
+
+def agreement(results: list[dict]) -> str:
+    """How many seeds trained by ``train`` and by a sweep, both on one thread, scored the very same MIG."""
+    cli = {r["seed"]: r["mig"] for r in results if r["path"] == "cli"}
+    sweep = {r["seed"]: r["mig"] for r in results if r["path"] == "sweep"}
+    both = sorted(set(cli) & set(sweep))
+    same = [s for s in both if cli[s] == sweep[s]]
+    differ = ", ".join(str(s) for s in both if cli[s] != sweep[s]) or "none"
+    return (f"`train` and a sweep on one thread: the same MIG, to the last bit, for **{len(same)} of {len(both)}** "
+            f"seeds trained both ways (differing: {differ}).")
 
 
 def _append(path: Path, row: dict) -> None:
