@@ -105,10 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, CheckpointError, DatasetFileError, DatasetUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted (Ctrl-C): the command stopped before it finished", file=sys.stderr)
+        return 130
 
 
 @one_line_os_errors
 def _train(args) -> int:
+    from .interrupt import StopOnInterrupt
     from .progress_bar import ProgressBar
     from .trainer import train
 
@@ -118,7 +122,8 @@ def _train(args) -> int:
     out = writable_file(args.out or default_out(config))
     refuse_other_run(out, config, args.force)
     bar = None if args.quiet else ProgressBar()
-    run = train(config, on_progress=bar, device=device)
+    with StopOnInterrupt() as stop:
+        run = train(config, on_progress=bar, device=device, stop=stop)
     if bar:
         bar.close()
     m = run.metrics
@@ -126,7 +131,8 @@ def _train(args) -> int:
     if "mig" in m:
         summary += f", MIG {m['mig']:.3f}"
     print(summary + (f" ({run.reason})" if run.reason else ""))
-    print(f"saved {save_trained(run, out, args.force)}")
+    saved = save_trained(run, out, args.force)
+    print(f"saved {saved}" + (f" ({out} keeps the file it held: a {run.status} run does not replace it)" if saved != out else ""))
     return 0 if run.status == "completed" else 1
 
 

@@ -89,9 +89,13 @@ def refuse_other_run(out: Path, config, force: bool) -> None:
 
 def save_trained(run, out: Path, force: bool) -> Path:
     """Save a finished run at ``out``; if that has become impossible while it trained (another run written there,
-    the folder gone or full), save it in the temporary folder instead and say so in one line: never lose it."""
+    the folder gone or full), save it in the temporary folder instead and say so in one line: never lose it. A run
+    that did not complete (stopped, diverged) never replaces a file already at ``out`` without ``force``: it goes
+    to the temporary folder, and the caller sees the other path."""
     from .checkpoint import save_run
 
+    if run.status != "completed" and Path(out).exists() and not force:
+        return save_run(run, Path(tempfile.gettempdir()) / f"explorer-{run.config.key()}-{run.status}-{time.time_ns()}.pt")
     try:
         refuse_other_run(out, run.config, force)  # again: another process may have written there meanwhile
         return save_run(run, out)
