@@ -153,10 +153,7 @@ class JobManager:
             from .train_process import train_device
             from .trainer import train as trainer
 
-            from .threads import use
-
             device = train_device()  # resolved in the try below: a device this host lacks fails the job
-            use(job.config.train.threads)  # this worker thread's own count, for the views drawn after it too
 
         def on_progress(run: Run, fraction: float) -> None:
             with self._lock:
@@ -181,9 +178,11 @@ class JobManager:
         try:
             if device is not None:
                 from .device import resolve
+                from .threads import use
                 from .train_process import DEVICE_ENV
 
                 extra["device"] = resolve(device, what=DEVICE_ENV)
+                use(job.config.train.threads)  # this worker thread's own count, for the views drawn after it too
             run = trainer(job.config, on_progress=on_progress, stop=job.cancel.is_set, **extra)
             if getattr(run, "views", None) is None and self._describe is not None:
                 on_step(job.step, 1.0, "drawing")

@@ -153,6 +153,15 @@ def test_a_training_inside_the_server_computes_with_its_runs_thread_count_and_le
         torch.set_num_threads(before)
 
 
+def test_a_bad_thread_count_is_refused_in_one_line_before_any_job_starts():
+    config = _config(1)
+    config.train.threads = 0
+    jm = JobManager()
+    with pytest.raises(ValueError, match="threads must be a whole number from 1 to 256"):
+        jm.submit(config)
+    assert jm.snapshot(config_key(config)) is None
+
+
 def test_a_short_run_does_not_replace_the_pace_a_long_run_measured():
     """The Train page's time estimate comes from the last finished run's pace; a 100-step run's pace (mostly
     history points) would make the default run look far slower than it is."""
