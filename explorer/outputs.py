@@ -95,11 +95,16 @@ def save_trained(run, out: Path, force: bool) -> Path:
     from .checkpoint import save_run
 
     if run.status != "completed" and Path(out).exists() and not force:
-        return save_run(run, Path(tempfile.gettempdir()) / f"explorer-{run.config.key()}-{run.status}-{time.time_ns()}.pt")
+        return save_run(run, _elsewhere(run, f"-{run.status}"))
     try:
         refuse_other_run(out, run.config, force)  # again: another process may have written there meanwhile
         return save_run(run, out)
     except (OSError, ValueError) as exc:
         reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
-        rescue = save_run(run, Path(tempfile.gettempdir()) / f"explorer-{run.config.key()}-{time.time_ns()}.pt")
+        rescue = save_run(run, _elsewhere(run))
         raise ValueError(f"not saved at {out} ({reason}); the run is saved at {rescue} instead") from None
+
+
+def _elsewhere(run, tag: str = "") -> Path:
+    """A fresh file in the temporary folder for a run that cannot (or may not) be saved where it was asked."""
+    return Path(tempfile.gettempdir()) / f"explorer-{run.config.key()}{tag}-{time.time_ns()}.pt"

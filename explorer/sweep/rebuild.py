@@ -1,8 +1,8 @@
 """Rebuild the views of a sweep's runs that kept no weights: retrain each from its recorded config,
 and keep the result only if it scores exactly what its ``result.json`` recorded.
 
-``python -m explorer.sweep.rebuild FOLDER [--keep-weights]``. A run is retrained on one thread (the
-arithmetic path a sweep worker takes), rescored on its recorded fresh sample, and compared with its
+``python -m explorer.sweep.rebuild FOLDER [--keep-weights]``. A run is retrained on its own thread count
+(``--threads``, as the sweep worker applied it), rescored on its recorded fresh sample, and compared with its
 record metric by metric; any difference is refused in one line, so a views file never shows a model
 other than the one the sweep measured. The views are written to ``<key>/checkpoint.views.npz``; the
 weights are written too only with ``--keep-weights``.
@@ -33,13 +33,12 @@ def _same(recorded, rescored) -> bool:
 
 def rebuild_run(folder: Path, keep_weights: bool = False, log=print) -> Path | None:
     """Retrain one run folder's recorded config and write its views; None (with a line) if it does not reproduce."""
-    import torch
-
     from ..checkpoint import save_run
     from ..config import RunConfig
     from ..data import dataset_of
     from ..evaluation import evaluate_run
     from ..protocols import SWEEP_FRESH
+    from ..threads import use
     from ..trainer import train
     from ..provenance import file_sha256
     from ..view_data import save_views, views_path
@@ -49,8 +48,8 @@ def rebuild_run(folder: Path, keep_weights: bool = False, log=print) -> Path | N
     if not result or result.get("status") != "completed":
         log(f"{folder.name}: no completed result.json, skipped")
         return None
-    torch.set_num_threads(1)
     config = RunConfig.from_dict(result["config"])
+    use(config.train.threads)  # the worker's count, for the scores and views as well as the training
     dataset = dataset_of(config.train)
     start = time.perf_counter()
     run = train(config, dataset=dataset, final_eval=False)
